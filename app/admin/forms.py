@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, SelectMultipleField, StringField, TelField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.models import User
+from app.auth.services import normalise_email
+from app.caregivers.labels import SCOPE_LABELS
+from app.core.db import utcnow
+from app.core.forms import phone_e164
+from app.extensions import db
+from app.patients.forms import care_language_choices, timezone_choices
+from app.team.labels import DISCIPLINE_LABELS
+from app.team.models import Organization
+
+
+def unused_email(form, field):
+    field.data = normalise_email(field.data)
+    if db.session.scalar(sa.select(User.id).where(User.email == field.data)) is not None:
+        raise ValidationError(_l("Someone already uses this email address."))
+
+
+def not_in_future(form, field):
+    if field.data and field.data > utcnow().date():
+        raise ValidationError(_l("The date of birth cannot be in the future."))
+    if field.data and field.data.year < 1900:
+        raise ValidationError(_l("Check the year of birth."))
+
+
+class _PersonForm(FlaskForm):
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter an email address like name@example.com.")),
+            Length(max=254),
+            unused_email,
+        ],
+    )
+    language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(current_app.config["LANGUAGES"].items())
+
+
+class InvitePatientForm(_PersonForm):
+    given_name = StringField(
+        _l("Given name"), validators=[DataRequired(_l("Enter a given name.")), Length(max=80)]
+    )
+    family_name = StringField(
+        _l("Family name"), validators=[DataRequired(_l("Enter a family name.")), Length(max=80)]
+    )
+    date_of_birth = DateField(
+        _l("Date of birth"),
+        validators=[DataRequired(_l("Enter the date of birth.")), not_in_future],
+    )
+    care_language = SelectField(_l("Language for care"), validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    mobile_phone = TelField(
+        _l("Mobile phone"),
+        validators=[
+            Optional(),
+            Length(max=32),
+            phone_e164(lambda: current_app.config["DEFAULT_PHONE_REGION"]),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.care_language.choices = care_language_choices()
+        self.timezone.choices = timezone_choices()
+
+
+class InviteTeamMemberForm(_PersonForm):
+    organization = SelectField(_l("Organization"), coerce=int, validators=[DataRequired()])
+    discipline = SelectField(_l("Discipline"), validators=[DataRequired()])
+    title = StringField(
+        _l("Job title"), validators=[DataRequired(_l("Enter a job title.")), Length(max=120)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization.choices = [
+            (org.id, org.name)
+            for org in db.session.scalars(sa.select(Organization).order_by(Organization.name))
+        ]
+        self.discipline.choices = [(d.value, label) for d, label in DISCIPLINE_LABELS.items()]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class InviteCaregiverForm(_PersonForm):
+    patient = SelectField(_l("Patient they help"), coerce=int, validators=[DataRequired()])
+    relationship = StringField(
+        _l("Relationship to the patient"),
+        validators=[DataRequired(_l("Say how they are related, e.g. daughter.")), Length(max=60)],
+    )
+    scopes = MultiCheckboxField(_l("What they may do"), validators=[Optional()])
+    legal_authority = StringField(
+        _l("Legal authority, if any"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("For example: parent of a minor, guardian, health care power of attorney."),
+    )
+
+    def __init__(self, *args, patients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient.choices = [
+            (p.id, f"{p.full_name} ({p.member_number or '-'})") for p in patients
+        ]
+        self.scopes.choices = [(s.value, label) for s, label in SCOPE_LABELS.items()]

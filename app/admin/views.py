@@ -1,0 +1,249 @@
+"""CCO administration: accounts, invitations, the message outbox.
+
+Admins manage accounts; they never see clinical content (see the policy).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.admin import bp
+from app.admin.forms import (
+    DISCIPLINE_LABELS,
+    InviteCaregiverForm,
+    InvitePatientForm,
+    InviteTeamMemberForm,
+)
+from app.auth import services as auth_services
+from app.auth.models import Role, User
+from app.caregivers.models import CaregiverGrant
+from app.core import audit
+from app.core.access import no_patient_data
+from app.core.forms import EmptyForm
+from app.core.mail import OutboundEmail
+from app.extensions import db
+from app.patients.models import Patient
+from app.team.models import CareTeamMember, Discipline
+
+PER_PAGE = 25
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    if current_user.role is not Role.ADMIN:
+        abort(404)
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > 10_000:
+        abort(404)
+    return page
+
+
+@bp.route("/")
+@no_patient_data("administration start page with account counts")
+def index():
+    counts = dict(
+        db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all()
+    )
+    return render_template("admin/index.html", counts=counts, Role=Role)
+
+
+@bp.route("/users")
+@no_patient_data("lists accounts (names, emails, roles), no health information")
+def users():
+    page = _page()
+    role = request.args.get("role")
+    query = sa.select(User)
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    else:
+        role = None
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(User.full_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        total=total,
+        page=page,
+        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        role=role,
+        Role=Role,
+        action_form=EmptyForm(),
+    )
+
+
+def _new_user(form, role: Role) -> User:
+    user = User(
+        email=form.email.data,
+        full_name=form.full_name.data.strip(),
+        role=role,
+        locale=form.language.data,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@bp.route("/invite/patient", methods=["GET", "POST"])
+@no_patient_data("creates a new patient record and account; the new record is audited")
+def invite_patient():
+    form = InvitePatientForm()
+    if form.validate_on_submit():
+        user = _new_user(form, Role.PATIENT)
+        patient = Patient(
+            user_id=user.id,
+            given_name=form.given_name.data.strip(),
+            family_name=form.family_name.data.strip(),
+            date_of_birth=form.date_of_birth.data,
+            language=form.care_language.data,
+            timezone=form.timezone.data,
+            mobile_phone=form.mobile_phone.data,
+        )
+        user.timezone = patient.timezone
+        db.session.add(patient)
+        db.session.flush()
+        audit.record(
+            action="create",
+            resource="patient.summary",
+            patient_id=patient.id,
+            actor_id=current_user.id,
+            capacity="admin",
+        )
+        auth_services.send_invitation(user, invited_by=current_user)
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return redirect(url_for("admin.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/invite_patient.html", form=form), status
+
+
+@bp.route("/invite/care-team", methods=["GET", "POST"])
+@no_patient_data("creates a care team member account")
+def invite_team_member():
+    form = InviteTeamMemberForm()
+    if form.validate_on_submit():
+        user = _new_user(form, Role.CARE_TEAM)
+        db.session.add(
+            CareTeamMember(
+                user_id=user.id,
+                organization_id=form.organization.data,
+                discipline=Discipline(form.discipline.data),
+                title=form.title.data.strip(),
+            )
+        )
+        db.session.flush()
+        auth_services.send_invitation(user, invited_by=current_user)
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return redirect(url_for("admin.users"))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template("admin/invite_team_member.html", form=form, labels=DISCIPLINE_LABELS),
+        status,
+    )
+
+
+@bp.route("/invite/caregiver", methods=["GET", "POST"])
+@no_patient_data("creates a caregiver account and its grant; the grant is audited")
+def invite_caregiver():
+    patients = db.session.scalars(
+        sa.select(Patient).order_by(Patient.family_name, Patient.given_name)
+    ).all()
+    form = InviteCaregiverForm(patients=patients)
+    if form.validate_on_submit():
+        user = _new_user(form, Role.CAREGIVER)
+        grant = CaregiverGrant(
+            patient_id=form.patient.data,
+            caregiver_id=user.id,
+            relationship_label=form.relationship.data.strip(),
+            scopes=list(form.scopes.data or []),
+            sensitive_categories=[],
+            legal_authority=form.legal_authority.data or None,
+            granted_by_id=current_user.id,
+        )
+        db.session.add(grant)
+        db.session.flush()
+        audit.record(
+            action="create",
+            resource="caregivers.grant",
+            resource_id=grant.id,
+            patient_id=grant.patient_id,
+            actor_id=current_user.id,
+            capacity="admin",
+        )
+        auth_services.send_invitation(user, invited_by=current_user)
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return redirect(url_for("admin.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/invite_caregiver.html", form=form), status
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/resend", methods=["POST"])
+@no_patient_data("re-sends an account invitation")
+def resend_invitation(user_id: int):
+    user = _user_or_404(user_id)
+    if EmptyForm().validate_on_submit() and not user.has_password and user.active:
+        auth_services.send_invitation(user, invited_by=current_user)
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@no_patient_data("clears an account lockout")
+def unlock(user_id: int):
+    user = _user_or_404(user_id)
+    if EmptyForm().validate_on_submit():
+        user.locked_until = None
+        user.failed_logins = 0
+        flash(_("%(name)s can sign in again.", name=user.full_name), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@no_patient_data("turns an account on or off")
+def toggle_active(user_id: int):
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash(_("You cannot turn off your own account."), "error")
+        return redirect(url_for("admin.users"))
+    if EmptyForm().validate_on_submit():
+        user.active = not user.active
+        if not user.active:
+            auth_services.end_all_sessions(user.id, "revoked")
+            flash(_("%(name)s can no longer sign in.", name=user.full_name), "success")
+        else:
+            flash(_("%(name)s can sign in again.", name=user.full_name), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/outbox")
+@no_patient_data("emails sent by the system (sign-in links only, no health information)")
+def outbox():
+    page = _page()
+    total = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)))
+    emails = db.session.scalars(
+        sa.select(OutboundEmail)
+        .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/outbox.html",
+        emails=emails,
+        total=total,
+        page=page,
+        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+    )

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiopas",
+        "iloveyou1234",
+        "passwordpassword",
+        "carecircle123",
+    }
+)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def password_rules(form, field):
+    password = field.data or ""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ValidationError(
+            _l(
+                "Use at least %(count)d characters. A short sentence is easy to remember.",
+                count=minimum,
+            )
+        )
+    if len(password) > 128:
+        raise ValidationError(_l("Use at most 128 characters."))
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise ValidationError(_l("That password is too easy to guess. Try a short sentence."))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Choose a password.")), password_rules],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Type it again"),
+        validators=[
+            DataRequired(_l("Type your new password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.com.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )

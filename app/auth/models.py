@@ -1,0 +1,127 @@
+"""Accounts, server-side sessions and one-time tokens."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, enum_column, utcnow
+from app.extensions import db
+
+
+class Role(enum.StrEnum):
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+    CARE_TEAM = "care_team"
+    ADMIN = "admin"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased; the login form lower-cases what it is given.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    #: Argon2id hash; NULL until an invited user sets a password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Preferred interface language (a key of LANGUAGES); NULL means "not chosen".
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="America/Los_Angeles")
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Consecutive failed logins; reset on success.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+
+    sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def is_care_team(self) -> bool:
+        return self.role is Role.CARE_TEAM
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    """One login on one device. The cookie holds a random id; we store only its hash.
+
+    Ending the row (logout, password change, idle, absolute lifetime, revoked access) makes a
+    copied cookie worthless on its next use, on every host.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of the random id kept in the signed session cookie.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Absolute end of the session, whatever the activity.
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    #: Why it ended: logout, password_change, idle, expired, revoked.
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+
+    user: Mapped[User] = relationship(back_populates="sessions", lazy="raise")
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a label, not a secret
+
+
+class AccountToken(db.Model):
+    """A single-use secret behind an invitation or password-reset link.
+
+    The link itself is signed and time-stamped (itsdangerous); this row makes it single use and
+    lets an admin revoke it. Only a hash of the secret is stored.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    #: Who sent the invitation (NULL for self-service password resets).
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth import bp, services
+from app.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from app.auth.models import TokenPurpose, UserSession
+from app.auth.passwords import verify_password
+from app.core.access import no_patient_data
+from app.core.forms import EmptyForm
+from app.core.urls import safe_next
+from app.extensions import db, limiter
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("signs a user in")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("patients.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            services.start_session(user)
+            return redirect(safe_next(request.args.get("next"), url_for("patients.home")))
+        # One answer for every failure: unknown account, wrong password, locked, not activated.
+        form.password.errors.append(
+            _(
+                "That email and password do not match an account that can sign in now. "
+                "Check them and try again, or reset your password."
+            )
+        )
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@no_patient_data("signs the current user out")
+def logout():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("patients.home"))
+    services.end_session("logout")
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _token_problem(reason: str):
+    return render_template("auth/token_problem.html", reason=reason), 400
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("activates the invited user's own account")
+def accept_invitation(token: str):
+    return _set_password_with_token(token, TokenPurpose.INVITATION)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("resets the user's own password")
+def reset_password(token: str):
+    return _set_password_with_token(token, TokenPurpose.PASSWORD_RESET)
+
+
+def _set_password_with_token(token: str, purpose: TokenPurpose):
+    try:
+        row = services.check_token(token, purpose)
+    except services.TokenError as exc:
+        return _token_problem(str(exc))
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.use_token(row)
+        except services.TokenError as exc:
+            return _token_problem(str(exc))
+        user = row.user
+        if current_user.is_authenticated:
+            services.end_session("logout")
+        services.set_password(user, form.password.data)
+        services.end_all_sessions(user.id, "password_change")
+        services.start_session(user)
+        if purpose is TokenPurpose.INVITATION:
+            flash(_("Welcome to CareCircle, %(name)s.", name=user.full_name), "success")
+        else:
+            flash(_("Your password is changed."), "success")
+        return redirect(url_for("patients.home"))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template("auth/set_password.html", form=form, purpose=purpose.value, user=row.user),
+        status,
+    )
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("starts a password reset for an email address")
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user is not None and user.active and user.has_password:
+            services.send_password_reset(user)
+        # The same answer whether or not the account exists.
+        flash(
+            _(
+                "If that email belongs to an account, we sent it a link. "
+                "The link works for %(minutes)d minutes.",
+                minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset_request.html", form=form), status
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+@no_patient_data("the signed-in user's own account settings")
+def account():
+    return _render_account(ChangePasswordForm())
+
+
+def _render_account(form, status: int = 200):
+    import sqlalchemy as sa
+
+    sessions = db.session.scalars(
+        sa.select(UserSession)
+        .where(UserSession.user_id == current_user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+    ).all()
+    return (
+        render_template(
+            "auth/account.html",
+            form=form,
+            end_form=EmptyForm(),
+            sessions=sessions,
+            this_session_id=g.get("user_session").id if g.get("user_session") else None,
+        ),
+        status,
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit(login_rate_limit)
+@no_patient_data("changes the signed-in user's own password")
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash or "", form.current.data):
+            form.current.errors.append(_("That is not your current password."))
+            return _render_account(form, 422)
+        user = current_user._get_current_object()
+        services.set_password(user, form.password.data)
+        services.end_all_sessions(user.id, "password_change")
+        services.start_session(user)
+        flash(_("Your password is changed. You were signed out everywhere else."), "success")
+        return redirect(url_for("auth.account"))
+    return _render_account(form, 422)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+@no_patient_data("ends the signed-in user's own other sessions")
+def end_other_sessions():
+    import sqlalchemy as sa
+
+    from app.core.db import utcnow
+
+    form = EmptyForm()
+    if form.validate_on_submit():
+        db.session.execute(
+            sa.update(UserSession)
+            .where(
+                UserSession.user_id == current_user.id,
+                UserSession.ended_at.is_(None),
+                UserSession.id != g.user_session.id,
+            )
+            .values(ended_at=utcnow(), end_reason="logout")
+        )
+        flash(_("You are signed out on your other devices."), "success")
+    return redirect(url_for("auth.account"))

@@ -1,0 +1,139 @@
+"""Load -> check -> act for every patient-scoped route.
+
+`patient_route` is the only way a view gets a patient: it loads the patient named in the URL,
+asks the one access policy, answers 404 both for "doesn't exist" and "not yours", records the
+audit event, and hands the patient to the view. The policy itself lives with delegated access
+(`app.caregivers.policy`) and is installed by the app factory, so this module stays domain-free.
+
+Every endpoint must say what it is: `patient_route(...)` or `no_patient_data(...)`; a test walks
+the URL map and fails on any endpoint that says neither.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Protocol
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+
+from app.core import audit
+
+log = logging.getLogger(__name__)
+
+
+class Permission(enum.StrEnum):
+    VIEW_SUMMARY = "view_summary"  # name, contact, language, care team
+    VIEW_AUDIT_LOG = "view_audit_log"  # "Who has seen my record"
+    EDIT_PROFILE = "edit_profile"
+    VIEW_PLAN = "view_plan"
+    EDIT_PLAN = "edit_plan"  # care team only
+    VIEW_MESSAGES = "view_messages"
+    SEND_MESSAGES = "send_messages"
+    MANAGE_APPOINTMENTS = "manage_appointments"
+    EDIT_GOALS = "edit_goals"
+    EDIT_PREFERENCES = "edit_preferences"
+    TAKE_PART_IN_DECISIONS = "take_part_in_decisions"
+    VIEW_CAREGIVERS = "view_caregivers"
+    MANAGE_CAREGIVERS = "manage_caregivers"
+    MANAGE_CARE_TEAM = "manage_care_team"
+
+
+class Capacity(enum.StrEnum):
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+    CARE_TEAM = "care_team"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Decision:
+    capacity: Capacity
+
+
+class Policy(Protocol):
+    def decide(self, user: Any, permission: Permission, patient: Any) -> Decision | None: ...
+
+    def load_patient(self, patient_id: int) -> Any | None: ...
+
+
+def install(app, policy: Policy) -> None:
+    app.extensions["carecircle.policy"] = policy
+
+
+def _policy() -> Policy:
+    return current_app.extensions["carecircle.policy"]
+
+
+def decide(user, permission: Permission, patient) -> Decision | None:
+    """Deny by default: anything the policy does not explicitly allow is refused."""
+    if user is None or not getattr(user, "is_authenticated", False) or patient is None:
+        return None
+    if not isinstance(permission, Permission):
+        return None
+    return _policy().decide(user, permission, patient)
+
+
+def can(user, permission: Permission, patient) -> bool:
+    return decide(user, permission, patient) is not None
+
+
+def patient_route(permission: Permission, resource: str, action: str | None = None):
+    """Decorate a view taking `patient_id` from the URL; the view receives `patient=`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, patient_id: int, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            patient = _policy().load_patient(patient_id)
+            decision = decide(current_user, permission, patient)
+            if decision is None:
+                log.info(
+                    "access denied user=%s permission=%s patient_id=%s endpoint=%s",
+                    current_user.id,
+                    permission.value,
+                    patient_id,
+                    request.endpoint,
+                )
+                abort(404)
+            g.patient = patient
+            g.capacity = decision.capacity
+            g.acting_for = patient if decision.capacity is Capacity.CAREGIVER else None
+            g.audit_actor_id = current_user.id
+            g.audit_capacity = decision.capacity.value
+            if request.method in ("GET", "HEAD"):
+                audit.record(action=action or "view", resource=resource, patient_id=patient.id)
+                return view(*args, patient=patient, **kwargs)
+            # A change: the view (or its service) records what it changed. If it recorded
+            # nothing, record the request as a change when it succeeded and as a view (the
+            # form came back with the record's data) when it did not.
+            before = len(audit.pending_events())
+            response = current_app.make_response(view(*args, patient=patient, **kwargs))
+            if len(audit.pending_events()) == before:
+                changed = response.status_code < 400
+                audit.record(
+                    action=(action or "update") if changed else "view",
+                    resource=resource,
+                    patient_id=patient.id,
+                )
+            return response
+
+        wrapper.access_rule = ("patient", permission)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def no_patient_data(reason: str):
+    """Mark an endpoint that touches no single patient's record, with the reason why."""
+
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = ("none", reason)  # type: ignore[attr-defined]
+        return view
+
+    return decorator

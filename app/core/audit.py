@@ -1,0 +1,129 @@
+"""The audit trail: who saw or changed which patient's data, for whom, when, from where.
+
+Rows are append-only: the ORM refuses updates and deletes, and database triggers (created by the
+migration and by `create_all`) refuse them too, on SQLite and PostgreSQL.
+
+Events are collected during the request and written by the request hooks in `app.core.uow`:
+with the request's changes when it succeeds, and on their own when it fails, so a refused or
+invalid request still leaves its "who looked" trace and never a half-written change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import utcnow
+from app.extensions import db
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_patient_time", "patient_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The user who acted; NULL for the system (scheduled jobs).
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: In which capacity: patient, caregiver, care_team, admin or system.
+    capacity: Mapped[str] = mapped_column(sa.String(16))
+    #: The patient a caregiver was acting for (NULL when acting in one's own right).
+    acting_for_patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="RESTRICT")
+    )
+    #: Whose data it was.
+    patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="RESTRICT")
+    )
+    #: view, create, update, delete, or a verb such as login, invite, revoke.
+    action: Mapped[str] = mapped_column(sa.String(24))
+    #: What was touched, e.g. "patient.summary" or "careplan.item".
+    resource: Mapped[str] = mapped_column(sa.String(64))
+    resource_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The HTTP endpoint (never the URL: no query strings, no tokens).
+    endpoint: Mapped[str | None] = mapped_column(sa.String(96))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper, connection, target):
+    raise PermissionError("audit events are append-only")
+
+
+APPEND_ONLY_DDL = {
+    "sqlite": [
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_events is append-only'; END $$",
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    ],
+}
+
+
+@event.listens_for(AuditEvent.__table__, "after_create")
+def _install_triggers(target, connection, **kw):
+    for statement in APPEND_ONLY_DDL.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+def client_ip() -> str | None:
+    if not has_request_context():
+        return None
+    return request.remote_addr
+
+
+def record(
+    *,
+    action: str,
+    resource: str,
+    patient_id: int | None,
+    actor_id: int | None = None,
+    capacity: str | None = None,
+    acting_for_patient_id: int | None = None,
+    resource_id: object | None = None,
+) -> dict:
+    """Queue an audit event for this request (or return it, outside a request).
+
+    Actor and capacity default to what the access decorator put on `g`.
+    """
+    if has_request_context():
+        actor_id = actor_id if actor_id is not None else g.get("audit_actor_id")
+        capacity = capacity or g.get("audit_capacity")
+        if acting_for_patient_id is None and capacity == "caregiver":
+            acting_for_patient_id = patient_id
+    values = {
+        "occurred_at": utcnow(),
+        "actor_id": actor_id,
+        "capacity": capacity or "system",
+        "acting_for_patient_id": acting_for_patient_id,
+        "patient_id": patient_id,
+        "action": action,
+        "resource": resource,
+        "resource_id": None if resource_id is None else str(resource_id),
+        "endpoint": request.endpoint if has_request_context() else None,
+        "ip_address": client_ip(),
+    }
+    if has_request_context():
+        g.setdefault("pending_audit", []).append(values)
+    return values
+
+
+def pending_events() -> list[dict]:
+    return g.get("pending_audit", []) if has_request_context() else []
+
+
+def write(session, events: list[dict]) -> None:
+    for values in events:
+        session.add(AuditEvent(**values))

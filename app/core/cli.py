@@ -1,0 +1,126 @@
+"""`flask translate ...`: keep the catalogs complete. Domain commands register themselves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "translations"
+BABEL_CFG = ROOT / "babel.cfg"
+
+translate = AppGroup("translate", help="Extract, update, compile and check translations.")
+
+
+def pybabel(*args: str) -> None:
+    cmd = [sys.executable, "-m", "babel.messages.frontend", *args]
+    subprocess.run(cmd, check=True, cwd=ROOT)  # noqa: S603 - fixed argv, no shell
+
+
+def extract(pot: Path) -> None:
+    pybabel(
+        "extract",
+        "-F",
+        str(BABEL_CFG),
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(pot),
+        "app",
+    )
+
+
+def catalog_problems(po_path: Path, pot_path: Path | None = None) -> list[str]:
+    """What makes a catalog incomplete: missing, untranslated or fuzzy strings."""
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        label = message.id if isinstance(message.id, str) else message.id[0]
+        if message.fuzzy:
+            problems.append(f"fuzzy: {label!r}")
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {label!r}")
+    if pot_path is not None:
+        with pot_path.open("rb") as fh:
+            template = read_po(fh)
+        for message in template:
+            if message.id and message.id not in catalog:
+                label = message.id if isinstance(message.id, str) else message.id[0]
+                problems.append(f"missing from catalog: {label!r}")
+    return problems
+
+
+@translate.command("init")
+@click.argument("lang")
+def init(lang: str) -> None:
+    """Start a catalog for a new language."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        extract(pot)
+        pybabel("init", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", lang)
+
+
+@translate.command("update")
+def update() -> None:
+    """Extract strings from the code and merge them into every catalog."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        extract(pot)
+        pybabel(
+            "update",
+            "-i",
+            str(pot),
+            "-d",
+            str(TRANSLATIONS),
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+            "--omit-header",
+        )
+
+
+@translate.command("compile")
+def compile_() -> None:
+    """Compile catalogs to .mo files (done by `make demo` and `make test`)."""
+    pybabel("compile", "-d", str(TRANSLATIONS))
+
+
+@translate.command("check")
+def check() -> None:
+    """Fail if any catalog misses, leaves untranslated or marks fuzzy any string."""
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        extract(pot)
+        for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+            problems = catalog_problems(po, pot)
+            lang = po.parent.parent.name
+            if problems:
+                failed = True
+                click.echo(f"{lang}: {len(problems)} problem(s)")
+                for problem in problems[:50]:
+                    click.echo(f"  {problem}")
+            else:
+                click.echo(f"{lang}: complete")
+    if failed:
+        raise SystemExit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(translate)

@@ -1,0 +1,42 @@
+"""Form helpers shared by every domain."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, ValidationError
+from wtforms.validators import DataRequired
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for one-button POST actions."""
+
+
+def phone_e164(region_getter):
+    """A WTForms validator that accepts a phone number and rewrites it to E.164."""
+    import phonenumbers
+
+    def validator(form, field):
+        raw = (field.data or "").strip()
+        if not raw:
+            field.data = None
+            return
+        try:
+            number = phonenumbers.parse(raw, region_getter())
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(_l("Enter a phone number, for example 503-555-0123.")) from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(_l("That phone number does not look right. Please check it."))
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    return validator
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+    next = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(current_app.config["LANGUAGES"].items())

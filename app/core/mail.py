@@ -1,0 +1,89 @@
+"""Email through a transactional outbox.
+
+`queue_email` adds a row in the request's transaction; once that commits, the configured backend
+delivers it. `outbox` (the default) keeps the message for admins to read on the outbox page, so
+the demo works with no mail server; `smtp` sends it and then clears the body, which may hold a
+sign-in link. Bodies are rendered by the caller in the recipient's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import utcnow
+from app.core.uow import on_commit
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class OutboundEmail(db.Model):
+    __tablename__ = "outbound_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    #: The user it was for, if any (for the admin outbox page).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: queued, stored (outbox backend), sent, failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    sent_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+def _deliver_outbox(message: OutboundEmail) -> None:
+    message.status = "stored"
+
+
+def _deliver_smtp(message: OutboundEmail) -> None:
+    cfg = current_app.config
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_FROM"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
+        if cfg["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if cfg["SMTP_USERNAME"]:
+            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
+        smtp.send_message(email)
+    message.status = "sent"
+    message.body = ""  # it may hold a sign-in link; it has left the building
+
+
+BACKENDS = {"outbox": _deliver_outbox, "smtp": _deliver_smtp}
+
+
+def deliver(message_ids: list[int]) -> None:
+    backend = BACKENDS[current_app.config["MAIL_BACKEND"]]
+    for message in db.session.scalars(
+        sa.select(OutboundEmail).where(OutboundEmail.id.in_(message_ids))
+    ):
+        try:
+            backend(message)
+            message.sent_at = utcnow()
+        except (OSError, smtplib.SMTPException) as exc:
+            message.status = "failed"
+            message.error = type(exc).__name__
+            log.warning("email %s failed: %s", message.id, type(exc).__name__)
+    db.session.commit()
+
+
+def queue_email(*, to: str, subject: str, body: str, user_id: int | None = None) -> OutboundEmail:
+    message = OutboundEmail(to_address=to, subject=subject, body=body, user_id=user_id)
+    db.session.add(message)
+    db.session.flush()
+    message_id = message.id
+    if has_request_context():
+        on_commit(lambda: deliver([message_id]))
+    return message

@@ -1,0 +1,52 @@
+"""Template globals: the language switcher, dates in the viewer's language and time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, g, request
+from flask_babel import format_date, format_datetime, get_locale
+
+from app.core.access import can
+from app.core.forms import EmptyForm, LanguageForm
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def globals_():
+        return {
+            "language_form": lambda: LanguageForm(
+                language=str(get_locale()), next=request.full_path.rstrip("?")
+            ),
+            "empty_form": EmptyForm,
+            "can": can,
+            "languages": current_app.config["LANGUAGES"],
+            "current_locale": str(get_locale()),
+            "record_patient": g.get("patient"),
+            "acting_for": g.get("acting_for"),
+            "cco_name": current_app.config["CCO_NAME"],
+        }
+
+    @app.template_filter("date")
+    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, "medium" if fmt == "medium" else fmt)
+        return format_date(value, fmt)
+
+    @app.template_filter("datetime")
+    def _datetime(value: datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("phone")
+    def _phone(value: str | None) -> str:
+        if not value:
+            return ""
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            return value
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -1,0 +1,82 @@
+"""Reads for the patient pages, each with explicit loading (no lazy loads in templates)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload
+
+from app.auth.models import User
+from app.caregivers.models import CaregiverGrant
+from app.core.audit import AuditEvent
+from app.core.db import utcnow
+from app.extensions import db
+from app.patients.models import Patient
+from app.team.models import CareTeamAssignment, CareTeamMember, Organization
+
+
+def patient_for_user(user_id: int) -> Patient | None:
+    return db.session.scalar(sa.select(Patient).where(Patient.user_id == user_id))
+
+
+def care_team(patient_id: int) -> list[CareTeamAssignment]:
+    return list(
+        db.session.scalars(
+            sa.select(CareTeamAssignment)
+            .where(CareTeamAssignment.patient_id == patient_id)
+            .join(CareTeamAssignment.member)
+            .join(CareTeamMember.user)
+            .options(
+                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.user),
+                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.organization),
+            )
+            .order_by(CareTeamAssignment.is_coordinator.desc(), User.full_name)
+        )
+    )
+
+
+def current_caregivers(patient_id: int) -> list[CaregiverGrant]:
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(CaregiverGrant)
+            .where(
+                CaregiverGrant.patient_id == patient_id,
+                CaregiverGrant.revoked_at.is_(None),
+                CaregiverGrant.starts_at <= now,
+                sa.or_(CaregiverGrant.ends_at.is_(None), CaregiverGrant.ends_at > now),
+            )
+            .options(joinedload(CaregiverGrant.caregiver))
+            .order_by(CaregiverGrant.id)
+        )
+    )
+
+
+def access_log(patient: Patient, page: int, per_page: int = 25):
+    """Who looked at or changed this record, newest first, without the patient's own visits.
+
+    One query for the rows (with the actor's name, role and organization) and one to count.
+    """
+    actor = aliased(User)
+    conditions = [AuditEvent.patient_id == patient.id]
+    if patient.user_id is not None:
+        conditions.append(
+            sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != patient.user_id)
+        )
+    base = sa.select(AuditEvent).where(*conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+    rows = db.session.execute(
+        sa.select(
+            AuditEvent,
+            actor.full_name,
+            CareTeamMember.title,
+            Organization.name,
+        )
+        .where(*conditions)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .outerjoin(CareTeamMember, CareTeamMember.user_id == AuditEvent.actor_id)
+        .outerjoin(Organization, Organization.id == CareTeamMember.organization_id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return rows, total

@@ -1,0 +1,96 @@
+"""Organizations of the CCO, care team members and each patient's care team."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.core.db import TimestampMixin, enum_column, utcnow
+from app.extensions import db
+
+
+class OrganizationKind(enum.StrEnum):
+    CCO = "cco"
+    PRIMARY_CARE = "primary_care"
+    SPECIALTY = "specialty"
+    BEHAVIORAL_HEALTH = "behavioral_health"
+    PHARMACY = "pharmacy"
+    DENTAL = "dental"
+    SOCIAL_SERVICES = "social_services"
+
+
+class Discipline(enum.StrEnum):
+    PRIMARY_CARE = "primary_care"
+    NURSING = "nursing"  # nursing and care coordination
+    BEHAVIORAL_HEALTH = "behavioral_health"
+    PHARMACY = "pharmacy"
+    SPECIALTY = "specialty"
+    DENTAL = "dental"
+    SOCIAL_SERVICES = "social_services"  # including community health workers
+
+
+class Organization(TimestampMixin, db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160), unique=True)
+    kind: Mapped[OrganizationKind] = mapped_column(enum_column(OrganizationKind))
+    #: The CCO an organization belongs to; NULL for the CCO itself.
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+
+    parent: Mapped[Organization | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class CareTeamMember(TimestampMixin, db.Model):
+    """The professional side of a care-team user: discipline and employer."""
+
+    __tablename__ = "care_team_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    discipline: Mapped[Discipline] = mapped_column(enum_column(Discipline))
+    #: Job title as the member wants it shown, e.g. "RN Care Coordinator".
+    title: Mapped[str] = mapped_column(sa.String(120))
+
+    user: Mapped[User] = relationship(lazy="raise")
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+
+class CareTeamAssignment(db.Model):
+    """A member on one patient's care team. At most one current coordinator per patient."""
+
+    __tablename__ = "care_team_assignments"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "patient_id", "member_id", name="uq_care_team_assignments_patient_member"
+        ),
+        sa.Index(
+            "uq_care_team_assignments_one_coordinator",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("is_coordinator = 1"),
+            postgresql_where=sa.text("is_coordinator"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("care_team_members.id", ondelete="CASCADE"), index=True
+    )
+    is_coordinator: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[CareTeamMember] = relationship(lazy="raise")

@@ -1,0 +1,186 @@
+"""Configuration, read from the environment.
+
+Every variable is listed in `.env.example` and in the README's configuration table. Production
+(`APP_ENV=production`) refuses to start without its secrets: see `ProductionConfig.validate`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def dev_secret_key() -> str:
+    """A random key kept in instance/ so development sessions survive a restart.
+
+    Never used in production, which must set SECRET_KEY.
+    """
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    APP_ENV = "development"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'carecircle.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Languages shipped. Each one must have a complete catalog (CI checks it).
+    LANGUAGES = {"en": "English", "es": "Español"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "America/Los_Angeles"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGE_COOKIE = "cc_lang"
+
+    # Sessions: a server-side record per login (auth.models.UserSession).
+    SESSION_COOKIE_NAME = "cc_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    CARE_TEAM_IDLE_MINUTES = env_int("CARE_TEAM_IDLE_MINUTES", 15)
+    PATIENT_IDLE_MINUTES = env_int("PATIENT_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+
+    # Accounts
+    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
+    PASSWORD_RESET_MAX_AGE_MINUTES = env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60)
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+    # Argon2id cost; tests lower it so the suite stays fast.
+    ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST_KIB = env_int("ARGON2_MEMORY_COST_KIB", 65536)
+
+    # Rate limiting (Flask-Limiter): Redis when REDIS_URL is set, memory otherwise.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which has its own lifetime
+
+    # Outgoing messages
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "CareCircle <no-reply@carecircle.test>")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = env_int("SMTP_PORT", 587)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "outbox")
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+    TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+
+    # Links in emails and texts are built from this, never from the request's Host header.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+    TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+    # Shown on error pages and in SMS HELP replies.
+    CCO_NAME = os.environ.get("CCO_NAME", "Willamette Valley Care Partners")
+    CCO_CONTACT_PHONE = os.environ.get("CCO_CONTACT_PHONE", "+15035550100")
+    DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        """Fill in development defaults. Production overrides this to fail instead."""
+        if not config.get("SECRET_KEY"):
+            config["SECRET_KEY"] = dev_secret_key()
+
+
+class DevelopmentConfig(Config):
+    APP_ENV = "development"
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "test-only-secret-key-not-for-anything-else"  # noqa: S105
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST_KIB = 1024
+    MAIL_BACKEND = "outbox"
+    SMS_BACKEND = "outbox"
+    REDIS_URL = ""
+    PUBLIC_BASE_URL = "http://carecircle.test"
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        missing = [name for name in cls.REQUIRED if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError("Refusing to start in production without: " + ", ".join(missing))
+        if len(config["SECRET_KEY"]) < 32:
+            raise RuntimeError("SECRET_KEY must be at least 32 characters in production")
+        if config["MAIL_BACKEND"] == "outbox":
+            raise RuntimeError(
+                "MAIL_BACKEND=outbox keeps sign-in links readable by admins; "
+                "set MAIL_BACKEND=smtp in production"
+            )
+        if config["SMS_BACKEND"] == "twilio":
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+                if not config.get(name):
+                    raise RuntimeError(f"Refusing to start with SMS_BACKEND=twilio without {name}")
+        if not config["PUBLIC_BASE_URL"].startswith("https://"):
+            raise RuntimeError("PUBLIC_BASE_URL must be https:// in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(f"Unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from exc
