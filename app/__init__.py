@@ -17,6 +17,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     config_class.validate(app.config)
+    if app.config["APP_ENV"] != "production":
+        # The demo and the tests use the reserved .test domain, which email-validator refuses
+        # unless told it runs in a test environment.
+        import email_validator
+
+        email_validator.TEST_ENVIRONMENT = True
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)

@@ -109,10 +109,16 @@ def start_session(user: User) -> UserSession:
 
 
 def end_session(reason: str) -> None:
-    row = g.get("user_session")
-    if row is not None and row.ended_at is None:
-        row.ended_at = utcnow()
-        row.end_reason = reason
+    """End this device's session row, so the cookie (and any copy of it) is dead everywhere."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+    g.pop("user_session", None)
     logout_user()
     session.clear()
 

@@ -8,16 +8,14 @@ from flask import Flask, current_app, g, request
 from flask_babel import format_date, format_datetime, get_locale
 
 from app.core.access import can
-from app.core.forms import EmptyForm, LanguageForm
+from app.core.forms import EmptyForm
 
 
 def register(app: Flask) -> None:
     @app.context_processor
     def globals_():
         return {
-            "language_form": lambda: LanguageForm(
-                language=str(get_locale()), next=request.full_path.rstrip("?")
-            ),
+            "language_next": lambda: request.full_path.rstrip("?"),
             "empty_form": EmptyForm,
             "can": can,
             "languages": current_app.config["LANGUAGES"],
