@@ -376,3 +376,11 @@ def link_in(body: str) -> str:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compiled_translations():
+    """Tests read the .mo files, as the app does; compile them once per run."""
+    from app.core.cli import pybabel
+
+    pybabel("compile", "-d", str(ROOT / "translations"))

@@ -19,7 +19,7 @@ translate = AppGroup("translate", help="Extract, update, compile and check trans
 
 
 def pybabel(*args: str) -> None:
-    cmd = [sys.executable, "-m", "babel.messages.frontend", *args]
+    cmd = [sys.executable, "-m", "babel.messages.frontend", "-q", *args]
     subprocess.run(cmd, check=True, cwd=ROOT)  # noqa: S603 - fixed argv, no shell
 
 
@@ -91,8 +91,28 @@ def update() -> None:
             str(TRANSLATIONS),
             "--no-fuzzy-matching",
             "--ignore-obsolete",
-            "--omit-header",
         )
+    fill_source_catalog(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
+
+
+def fill_source_catalog(po_path: Path) -> None:
+    """English is the source language: its catalog says each string as written."""
+    from babel.messages.pofile import read_po, write_po
+
+    if not po_path.exists():
+        return
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh)
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            message.string = tuple(message.id[min(i, 1)] for i in range(catalog.num_plurals))
+        else:
+            message.string = message.id
+        message.flags.discard("fuzzy")
+    with po_path.open("wb") as fh:
+        write_po(fh, catalog, width=100)
 
 
 @translate.command("compile")

@@ -42,7 +42,7 @@ def test_admin_invites_patient_who_sets_a_password_and_signs_in(new_browser, mak
 
     [email] = outbox_emails()
     assert email.to_address == "rosa.diaz@example.test"
-    assert email.subject == "Te invitamos a CareCircle"  # in the invitee's language
+    assert email.subject == "Le invitamos a CareCircle"  # in the invitee's language
     link = link_in(email.body)
 
     p = new_browser()

@@ -1,0 +1,121 @@
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.auth.models import Role, User
+from app.extensions import db
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    for name in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_refuses_the_mail_outbox(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/cc")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
+    with pytest.raises(RuntimeError, match="MAIL_BACKEND"):
+        create_app(
+            "production",
+            {
+                "SECRET_KEY": "x" * 40,
+                "MAIL_BACKEND": "outbox",
+                "PUBLIC_BASE_URL": "https://portal.example",
+            },
+        )
+
+
+def test_production_starts_with_its_secrets(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/cc")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
+    app = create_app(
+        "production",
+        {
+            "SECRET_KEY": "x" * 40,
+            "MAIL_BACKEND": "smtp",
+            "PUBLIC_BASE_URL": "https://portal.example",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        },
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_security_headers(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script_or_style(browser, make_user):
+    user = make_user(Role.ADMIN)
+    browser.login(user.email)
+    for url in ("/auth/login", "/admin/", "/admin/users", "/auth/account"):
+        html = browser.get(url, follow_redirects=True).get_data(as_text=True)
+        assert "<script" not in html and "style=" not in html and "<style" not in html, url
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [("GET", "/nope", 404), ("DELETE", "/auth/login", 405), ("GET", "/patients/abc", 404)],
+)
+def test_malformed_requests_are_friendly_4xx(client, method, url, status):
+    response = client.open(url, method=method)
+    assert response.status_code == status
+    assert "CareCircle" in response.get_data(as_text=True)
+
+
+def test_a_post_without_csrf_is_refused_and_writes_nothing(browser, make_user):
+    admin = make_user(Role.ADMIN)
+    browser.login(admin.email)
+    before = db.session.scalar(sa.select(sa.func.count(User.id)))
+    response = browser.client.post(
+        "/admin/invite/care-team",
+        data={"full_name": "X", "email": "x@example.test", "language": "en", "title": "RN"},
+    )
+    assert response.status_code == 400
+    assert "This form was open too long" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
+
+
+def test_garbage_in_a_select_is_a_422_not_a_500(browser, make_user, make_org):
+    admin = make_user(Role.ADMIN)
+    make_org()
+    browser.login(admin.email)
+    response = browser.post(
+        "/admin/invite/care-team",
+        {
+            "full_name": "X",
+            "email": "x@example.test",
+            "language": "en",
+            "title": "RN",
+            "organization": "not-a-number",
+            "discipline": "astrology",
+        },
+    )
+    assert response.status_code == 422
+    assert (
+        db.session.scalar(sa.select(sa.func.count(User.id)).where(User.email == "x@example.test"))
+        == 0
+    )
+
+
+def test_server_errors_are_friendly_and_translated(app, client):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    boom.access_rule = ("none", "test only")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom", headers={"Accept-Language": "es"})
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "RuntimeError" not in html and "Traceback" not in html
+    assert '<html lang="es">' in html
