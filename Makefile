@@ -1,0 +1,68 @@
+# CareCircle: `make demo` to try it, `make test` to check everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: help demo serve test lint translations migrate seed clean screenshots bench
+
+help:
+	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
+	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/flask translate compile
+
+migrate: $(STAMP)
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask demo seed
+
+demo: translations seed
+	@echo "CareCircle is at http://127.0.0.1:5000 (demo logins: see README.md)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+serve: translations migrate
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/flask translate check
+
+test: lint translations
+	@bash .ci/ensure-chromium
+	@echo "== tests on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then URL="$$DATABASE_URL"; \
+	elif $(BIN)/python -c 'import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(PG_TEST_URL)" 2>/dev/null; then URL="$(PG_TEST_URL)"; \
+	else URL=""; fi; \
+	if [ -n "$$URL" ]; then \
+	  echo "== tests on PostgreSQL"; \
+	  DATABASE_URL="$$URL" $(BIN)/pytest -m "not browser"; \
+	else \
+	  echo "== PostgreSQL not reachable (set DATABASE_URL to test on it); skipped"; \
+	fi
+
+screenshots: translations seed
+	$(BIN)/python docs/screenshots/take.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance/carecircle.db .pytest_cache .ruff_cache
+	find . -name '*.mo' -delete

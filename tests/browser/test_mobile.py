@@ -1,0 +1,128 @@
+"""Every page at 360 px: no horizontal scroll, 44 px tap targets, no serious axe violation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+TAP_TARGETS_JS = """
+() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')) {
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (el.classList.contains('skip-link')) continue;           // shown only on focus
+    if (el.closest('.visually-hidden')) continue;
+    // a checkbox counts with its label, which is the tap target
+    const target = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label') ? el.closest('label').getBoundingClientRect() : r;
+    if (target.height < 44 || target.width < 44) bad.push(`${el.tagName} "${(el.innerText || el.name || el.id || '').trim().slice(0, 40)}" ${Math.round(target.width)}x${Math.round(target.height)}`);
+  }
+  return bad;
+}
+"""
+
+PAGES = {
+    "maria@demo.carecircle.test": [
+        "/",
+        "/patients/1/profile",
+        "/patients/1/access-log",
+        "/auth/account",
+    ],
+    "ana@demo.carecircle.test": ["/caregiving/", "/patients/2"],
+    "nurse@demo.carecircle.test": ["/team/patients", "/patients/3"],
+    "admin@demo.carecircle.test": [
+        "/admin/",
+        "/admin/users",
+        "/admin/invite/patient",
+        "/admin/invite/caregiver",
+        "/admin/invite/care-team",
+        "/admin/outbox",
+    ],
+    None: ["/auth/login", "/auth/reset", "/auth/welcome/not-a-token", "/no-such-page"],
+}
+
+
+def check_page(page, url):
+    page.goto(url)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{url} scrolls sideways: {width}px"
+    bad = page.evaluate(TAP_TARGETS_JS)
+    assert bad == [], f"{url} has small tap targets: {bad}"
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{url}: {serious}"
+    assert page.evaluate("document.documentElement.lang") in ("en", "es")
+
+
+@pytest.mark.parametrize("who", list(PAGES), ids=lambda w: w or "anonymous")
+def test_pages_fit_a_phone_and_pass_axe(phone, live_server, login, who):
+    if who:
+        login(phone, who)
+        assert "/auth/login" not in phone.url, f"{who} could not sign in"
+    for path in PAGES[who]:
+        check_page(phone, live_server + path)
+
+
+def test_spanish_pages_fit_too(phone, live_server, login):
+    """Spanish strings run longer; the layout must still hold."""
+    login(phone, "rosa@demo.carecircle.test")
+    for path in ("/caregiving/", "/patients/3", "/auth/account"):
+        check_page(phone, live_server + path)
+    assert "Personas a las que ayudo" in phone.goto(live_server + "/caregiving/").text()
+
+
+def test_sign_in_and_switch_language_by_thumb(phone, live_server, login):
+    login(phone, "james@demo.carecircle.test")
+    assert phone.locator("h1").inner_text() == "Jim's record"
+    phone.select_option("#site-language", "es")
+    phone.click(".lang-switch button")
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "Expediente de Jim"
+    assert phone.evaluate("document.documentElement.lang") == "es"
+    # the choice is remembered on the account
+    phone.click("text=Cerrar sesión")
+    login(phone, "james@demo.carecircle.test")
+    assert phone.locator("h1").inner_text() == "Expediente de Jim"
+    phone.select_option("#site-language", "en")
+    phone.click(".lang-switch button")
+
+
+def test_works_without_javascript(chromium, live_server):
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{live_server}/auth/login")
+    page.fill("#email", "ana@demo.carecircle.test")
+    page.fill("#password", "carecircle-demo")
+    page.click("button[type=submit]:has-text('Sign in')")
+    assert "People I help" in page.content()
+    page.click("text=Act for Jim")
+    assert "Acting for Jim" in page.content()
+    context.close()
+
+
+def test_skip_link_and_visible_focus(phone, live_server):
+    phone.goto(f"{live_server}/auth/login")
+    phone.keyboard.press("Tab")
+    focused = phone.evaluate("document.activeElement.className")
+    assert "skip-link" in focused
+    box = phone.locator(".skip-link").bounding_box()
+    assert box["y"] >= 0  # it comes into view when focused
+    outline = phone.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_wrong_password_shows_a_clear_message(phone, live_server, login):
+    login(phone, "maria@demo.carecircle.test", "wrong password!")
+    text = phone.locator(".error").first.inner_text()
+    assert re.search(r"do not match|no coinciden", text)

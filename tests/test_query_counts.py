@@ -1,0 +1,81 @@
+"""Pages run a fixed number of queries whatever the amount of data (no N+1)."""
+
+from app.auth.models import Role, User
+from app.caregivers.models import Scope
+from app.extensions import db
+from app.team.models import Discipline
+
+
+def queries_for(count_queries, browser, url):
+    with count_queries() as counter:
+        response = browser.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+def test_summary_page_queries_do_not_grow_with_team_or_caregivers(
+    make_patient, make_member, assign, make_user, grant, new_browser, count_queries
+):
+    patient = make_patient()
+    me = db.session.get(User, patient.user_id)
+    assign(patient, make_member(Discipline.NURSING), coordinator=True)
+    grant(patient, make_user(Role.CAREGIVER), scopes=[Scope.PLAN.value])
+    b = new_browser()
+    b.login(me.email)
+    url = f"/patients/{patient.id}"
+    b.get(url)
+    small = queries_for(count_queries, b, url)
+    for discipline in list(Discipline) * 2:
+        assign(patient, make_member(discipline))
+    for _ in range(5):
+        grant(patient, make_user(Role.CAREGIVER), scopes=[Scope.MESSAGES.value])
+    large = queries_for(count_queries, b, url)
+    assert large == small
+    assert small <= 8
+
+
+def test_access_log_queries_do_not_grow_with_events(
+    make_patient, make_member, assign, new_browser, count_queries
+):
+    patient = make_patient()
+    nurses = [make_member() for _ in range(3)]
+    for nurse in nurses:
+        assign(patient, nurse)
+    me = new_browser()
+    me.login(db.session.get(User, patient.user_id).email)
+    url = f"/patients/{patient.id}/access-log"
+    nurse_browser = new_browser()
+    nurse_browser.login(db.session.get(User, nurses[0].user_id).email)
+    nurse_browser.get(f"/patients/{patient.id}")
+    small = queries_for(count_queries, me, url)
+    for nurse in nurses:
+        b = new_browser()
+        b.login(db.session.get(User, nurse.user_id).email)
+        for _ in range(10):
+            b.get(f"/patients/{patient.id}")
+    large = queries_for(count_queries, me, url)
+    assert large == small
+
+
+def test_my_patients_queries_do_not_grow_with_patients(
+    make_patient, make_member, assign, new_browser, count_queries
+):
+    member = make_member()
+    assign(make_patient(), member)
+    b = new_browser()
+    b.login(db.session.get(User, member.user_id).email)
+    small = queries_for(count_queries, b, "/team/patients")
+    for i in range(30):
+        assign(make_patient(given=f"P{i}"), member)
+    large = queries_for(count_queries, b, "/team/patients")
+    assert large == small
+
+
+def test_admin_accounts_page_queries_do_not_grow(make_user, new_browser, count_queries):
+    admin = make_user(Role.ADMIN)
+    b = new_browser()
+    b.login(admin.email)
+    small = queries_for(count_queries, b, "/admin/users")
+    for _ in range(30):
+        make_user(Role.PATIENT)
+    assert queries_for(count_queries, b, "/admin/users") == small
