@@ -1,0 +1,91 @@
+"""Phone-size screenshots of the demo for the README and docs: `make screenshots`.
+
+Runs the app on a throwaway SQLite database with the demo data and drives Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.demo import DEMO_PASSWORD, seed  # noqa: E402
+from app.extensions import db  # noqa: E402
+
+OUT = Path(__file__).parent
+SHOTS = [
+    # (file, login, path)
+    ("home-phone.png", None, "/auth/login"),
+    ("maria-record-es.png", "maria", "/"),
+    ("who-has-seen-my-record.png", "james", "/patients/2/access-log"),
+    ("caregiver-people.png", "ana", "/caregiving/"),
+    ("caregiver-acting-for.png", "ana", "/patients/2"),
+    ("care-team-my-patients.png", "nurse", "/team/patients"),
+    ("admin-accounts.png", "admin", "/admin/users"),
+]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            "testing",
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db", "RATELIMIT_ENABLED": False},
+        )
+        with app.app_context():
+            db.create_all()
+            seed()
+            db.session.commit()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
+            # James's record is looked at by his nurse and daughter first, so the log has rows.
+            for who, path in (("nurse", "/patients/2"), ("ana", "/patients/2")):
+                ctx = browser.new_context()
+                page = ctx.new_page()
+                login(page, base, who)
+                page.goto(base + path)
+                ctx.close()
+            for name, who, path in SHOTS:
+                ctx = browser.new_context(
+                    viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
+                )
+                page = ctx.new_page()
+                if who:
+                    login(page, base, who)
+                page.goto(base + path)
+                page.screenshot(path=str(OUT / name), full_page=True)
+                print("wrote", OUT / name)
+                ctx.close()
+            browser.close()
+        server.shutdown()
+
+
+def login(page, base: str, who: str) -> None:
+    page.goto(base + "/auth/login")
+    page.fill("#email", f"{who}@demo.carecircle.test")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+if __name__ == "__main__":
+    main()
