@@ -11,6 +11,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -69,32 +70,28 @@ def _postgres_url(schema: str) -> tuple[str, dict]:
     }
 
 
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[tuple[str, str, dict]]:
+    """A brand-new, empty PostgreSQL schema for this run, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url, options = _postgres_url(schema)
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema, url, options
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory) -> Iterator[dict]:
     """Build the schema once; each test gets it fresh (a file copy or a TRUNCATE)."""
     if ON_POSTGRES:
-        schema = f"cc_test_{uuid.uuid4().hex[:10]}"
-        url, options = _postgres_url(schema)
-        admin = sa.create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        app = create_app(
-            "testing", {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
-        )
-        with app.app_context():
-            db.create_all()
-            tables = [t.name for t in db.metadata.sorted_tables]
-            db.engine.dispose()
-        yield {
-            "kind": "postgresql",
-            "url": url,
-            "options": options,
-            "tables": tables,
-            "schema": schema,
-        }
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        with postgres_schema("cc_test") as (schema, url, options):
+            yield from _postgres_database(schema, url, options)
     else:
         template = tmp_path_factory.mktemp("db") / "template.db"
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}"})
@@ -102,6 +99,17 @@ def database(tmp_path_factory) -> Iterator[dict]:
             db.create_all()
             db.engine.dispose()
         yield {"kind": "sqlite", "template": template}
+
+
+def _postgres_database(schema: str, url: str, options: dict) -> Iterator[dict]:
+    app = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
+    )
+    with app.app_context():
+        db.create_all()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        db.engine.dispose()
+    yield {"kind": "postgresql", "url": url, "options": options, "tables": tables, "schema": schema}
 
 
 def _sqlite_pragmas(engine) -> None:
@@ -145,6 +153,23 @@ def app(database, tmp_path):
                 tables = ", ".join(f'"{t}"' for t in database["tables"])
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def production_app(monkeypatch):
+    """An app built with the production config and the secrets it insists on."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
+    return create_app(
+        "production",
+        {
+            "SECRET_KEY": "x" * 40,
+            "MAIL_BACKEND": "smtp",
+            "PUBLIC_BASE_URL": "https://portal.example",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        },
+    )
 
 
 @pytest.fixture

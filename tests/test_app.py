@@ -28,19 +28,8 @@ def test_production_refuses_the_mail_outbox(monkeypatch):
         )
 
 
-def test_production_starts_with_its_secrets(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/cc")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
-    app = create_app(
-        "production",
-        {
-            "SECRET_KEY": "x" * 40,
-            "MAIL_BACKEND": "smtp",
-            "PUBLIC_BASE_URL": "https://portal.example",
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        },
-    )
+def test_production_starts_with_its_secrets(production_app):
+    app = production_app
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -1,7 +1,6 @@
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from app.auth.models import User
 from app.demo import DEMO_PASSWORD, seed
 from app.extensions import db
@@ -59,19 +58,8 @@ def test_every_demo_login_works(seeded, new_browser, email, expected):
     assert expected in html
 
 
-def test_demo_refuses_production(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
-    app = create_app(
-        "production",
-        {
-            "SECRET_KEY": "x" * 40,
-            "MAIL_BACKEND": "smtp",
-            "PUBLIC_BASE_URL": "https://portal.example",
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        },
-    )
+def test_demo_refuses_production(production_app):
+    app = production_app
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0
     assert "never be loaded in production" in result.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -12,27 +10,20 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import DATABASE_URL, ON_POSTGRES, _postgres_url
+from tests.conftest import DATABASE_URL, ON_POSTGRES, postgres_schema
 
 
 @pytest.fixture
 def empty_app(tmp_path):
     """An app pointed at a brand-new empty database (a file, or a fresh PostgreSQL schema)."""
     if ON_POSTGRES:
-        schema = f"cc_mig_{uuid.uuid4().hex[:10]}"
-        url, options = _postgres_url(schema)
-        admin = sa.create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        app = create_app(
-            "testing", {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
-        )
-        yield app
-        with app.app_context():
-            db.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        with postgres_schema("cc_mig") as (_schema, url, options):
+            app = create_app(
+                "testing", {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
+            )
+            yield app
+            with app.app_context():
+                db.engine.dispose()
     else:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
         yield app
