@@ -152,3 +152,63 @@ def test_password_reset_sets_new_password_and_ends_old_sessions(new_browser, mak
     assert new_browser().login(user.email, PASSWORD).status_code == 200  # old password gone
     assert new_browser().login(user.email, NEW_PASSWORD).status_code == 302
     assert new_browser().get(link).status_code == 400  # used
+
+
+def test_admin_invites_a_caregiver_with_scopes(new_browser, make_user, make_patient):
+    from app.caregivers.models import CaregiverGrant
+
+    admin = make_user(Role.ADMIN)
+    patient = make_patient(given="Leo", family="Martinez")
+    a = new_browser()
+    a.login(admin.email)
+    response = a.post(
+        "/admin/invite/caregiver",
+        {
+            "full_name": "Rosa Martinez",
+            "email": "rosa@example.test",
+            "patient": patient.id,
+            "relationship": "mother",
+            "scopes": ["plan", "messages"],
+            "legal_authority": "Parent of a minor",
+            "language": "es",
+        },
+        form_url="/admin/invite/caregiver",
+    )
+    assert response.status_code == 302
+    grant = db.session.scalar(sa.select(CaregiverGrant))
+    assert (grant.patient_id, grant.relationship_label, sorted(grant.scopes)) == (
+        patient.id,
+        "mother",
+        ["messages", "plan"],
+    )
+    assert grant.sensitive_categories == []  # sensitive categories stay excluded
+    link = link_in(outbox_emails()[0].body)
+    rosa = new_browser()
+    rosa.post(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    html = rosa.get("/caregiving/").get_data(as_text=True)
+    assert "Leo" in html
+    assert rosa.get(f"/patients/{patient.id}").status_code == 200
+
+
+def test_admin_invites_a_care_team_member(new_browser, make_user, make_org):
+    from app.team.models import CareTeamMember
+
+    admin = make_user(Role.ADMIN)
+    org = make_org()
+    a = new_browser()
+    a.login(admin.email)
+    response = a.post(
+        "/admin/invite/care-team",
+        {
+            "full_name": "Dev Sharma",
+            "email": "dev@example.test",
+            "organization": org.id,
+            "discipline": "pharmacy",
+            "title": "Clinical Pharmacist",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    member = db.session.scalar(sa.select(CareTeamMember))
+    assert (member.organization_id, member.discipline.value) == (org.id, "pharmacy")
+    assert outbox_emails()[0].subject == "You are invited to CareCircle"
