@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 
 from app.auth.models import Role
-from app.caregivers.models import CaregiverGrant, Scope
+from app.caregivers.models import CaregiverGrant, Scope, SensitiveCategory
 from app.core.access import Capacity, Decision, Permission
 from app.core.db import utcnow
 from app.extensions import db
@@ -21,7 +21,9 @@ from app.team.models import CareTeamAssignment, CareTeamMember
 
 P = Permission
 
-PATIENT_PERMISSIONS = frozenset(set(Permission) - {P.EDIT_PLAN, P.MANAGE_CARE_TEAM})
+PATIENT_PERMISSIONS = frozenset(
+    set(Permission) - {P.EDIT_PLAN, P.MANAGE_CARE_TEAM, P.MANAGE_DECISIONS}
+)
 
 CARE_TEAM_PERMISSIONS = frozenset(
     {
@@ -34,6 +36,8 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.MANAGE_APPOINTMENTS,
         P.EDIT_GOALS,
         P.VIEW_CAREGIVERS,
+        P.COMPLETE_TASKS,
+        P.MANAGE_DECISIONS,
     }
 )
 
@@ -45,7 +49,7 @@ ADMIN_PERMISSIONS = frozenset(
 
 #: What each caregiver scope unlocks; any current grant also shows the summary.
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
-    Scope.PLAN: frozenset({P.VIEW_PLAN}),
+    Scope.PLAN: frozenset({P.VIEW_PLAN, P.COMPLETE_TASKS}),
     Scope.MESSAGES: frozenset({P.VIEW_MESSAGES, P.SEND_MESSAGES}),
     Scope.REMINDERS: frozenset(),
     Scope.APPOINTMENTS: frozenset({P.MANAGE_APPOINTMENTS}),
@@ -80,6 +84,12 @@ def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
     return frozenset(allowed)
 
 
+def hidden_for(grant: CaregiverGrant) -> frozenset[str]:
+    """Sensitive categories are hidden from a caregiver unless the patient included them."""
+    included = set(grant.sensitive_categories or [])
+    return frozenset(c.value for c in SensitiveCategory if c.value not in included)
+
+
 def on_care_team(user_id: int, patient_id: int) -> bool:
     return (
         db.session.scalar(
@@ -99,22 +109,25 @@ class CareCirclePolicy:
     def load_patient(self, patient_id: int) -> Patient | None:
         return db.session.get(Patient, patient_id)
 
-    def relationship(self, user, patient: Patient) -> tuple[Capacity, frozenset[Permission]] | None:
+    def relationship(
+        self, user, patient: Patient
+    ) -> tuple[Capacity, frozenset[Permission], frozenset[str]] | None:
+        """The user's capacity for this patient, what it allows, and what it hides."""
         if not user.is_active:
             return None
         if patient.user_id is not None and patient.user_id == user.id:
-            return Capacity.PATIENT, PATIENT_PERMISSIONS
+            return Capacity.PATIENT, PATIENT_PERMISSIONS, frozenset()
         if user.role is Role.CAREGIVER:
             grant = current_grant(user.id, patient.id)
             if grant is not None:
-                return Capacity.CAREGIVER, caregiver_permissions(grant)
+                return Capacity.CAREGIVER, caregiver_permissions(grant), hidden_for(grant)
             return None
         if user.role is Role.CARE_TEAM:
             if on_care_team(user.id, patient.id):
-                return Capacity.CARE_TEAM, CARE_TEAM_PERMISSIONS
+                return Capacity.CARE_TEAM, CARE_TEAM_PERMISSIONS, frozenset()
             return None
         if user.role is Role.ADMIN:
-            return Capacity.ADMIN, ADMIN_PERMISSIONS
+            return Capacity.ADMIN, ADMIN_PERMISSIONS, frozenset()
         return None
 
     def decide(self, user, permission: Permission, patient: Patient) -> Decision | None:
@@ -125,7 +138,7 @@ class CareCirclePolicy:
         found = cache[key]
         if found is None:
             return None
-        capacity, permissions = found
+        capacity, permissions, hidden = found
         if permission not in permissions:
             return None
-        return Decision(capacity)
+        return Decision(capacity, hidden)

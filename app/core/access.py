@@ -40,6 +40,8 @@ class Permission(enum.StrEnum):
     TAKE_PART_IN_DECISIONS = "take_part_in_decisions"
     VIEW_CAREGIVERS = "view_caregivers"
     MANAGE_CAREGIVERS = "manage_caregivers"
+    COMPLETE_TASKS = "complete_tasks"  # tick off self-care tasks
+    MANAGE_DECISIONS = "manage_decisions"  # open, answer and settle shared decisions (team)
     MANAGE_CARE_TEAM = "manage_care_team"
 
 
@@ -53,6 +55,9 @@ class Capacity(enum.StrEnum):
 @dataclass(frozen=True)
 class Decision:
     capacity: Capacity
+    #: Sensitive categories this user must not see for this patient (e.g. behavioral health
+    #: for a caregiver the patient did not include it for).
+    hidden: frozenset[str] = frozenset()
 
 
 class Policy(Protocol):
@@ -106,6 +111,7 @@ def patient_route(permission: Permission, resource: str, action: str | None = No
             g.acting_for = patient if decision.capacity is Capacity.CAREGIVER else None
             g.audit_actor_id = current_user.id
             g.audit_capacity = decision.capacity.value
+            g.hidden_categories = decision.hidden
             if request.method in ("GET", "HEAD"):
                 audit.record(action=action or "view", resource=resource, patient_id=patient.id)
                 return view(*args, patient=patient, **kwargs)

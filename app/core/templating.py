@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask, current_app, g, request
 from flask_babel import format_date, format_datetime, get_locale
 
-from app.core.access import can
+from app.core.access import Permission, can
 from app.core.forms import EmptyForm
 
 
@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
             "language_next": lambda: request.full_path.rstrip("?"),
             "empty_form": EmptyForm,
             "can": can,
+            "Permission": Permission,
             "languages": current_app.config["LANGUAGES"],
             "current_locale": str(get_locale()),
             "record_patient": g.get("patient"),

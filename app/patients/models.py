@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,3 +56,31 @@ class Patient(TimestampMixin, db.Model):
         if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
             years -= 1
         return years
+
+
+class PatientPreferences(TimestampMixin, db.Model):
+    """How the patient wants to be cared for and contacted. The team sees it on the summary."""
+
+    __tablename__ = "patient_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    #: Any of "sms", "email", "portal"; ["portal"] means portal only.
+    contact_channels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["sms", "portal"])
+    #: No texts between these local times (default 20:00-09:00, in the patient's time zone).
+    quiet_start: Mapped[time] = mapped_column(default=time(20, 0))
+    quiet_end: Mapped[time] = mapped_column(default=time(9, 0))
+    #: Hours before an appointment to remind, e.g. [48, 2].
+    reminder_lead_hours: Mapped[list[int]] = mapped_column(sa.JSON, default=lambda: [48, 2])
+    #: Texts may name the medicine, clinic or test (otherwise they only say something is due).
+    detailed_texts: Mapped[bool] = mapped_column(default=False)
+    large_text: Mapped[bool] = mapped_column(default=False)
+    high_contrast: Mapped[bool] = mapped_column(default=False)
+    screen_reader: Mapped[bool] = mapped_column(default=False)
+    #: "What matters most to me", in the patient's words.
+    what_matters_most: Mapped[str | None] = mapped_column(sa.Text)
+    preferred_pharmacy: Mapped[str | None] = mapped_column(sa.String(160))
+    #: Who to involve in decisions, in the patient's words.
+    decision_involvement: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("messaging", __name__, template_folder="templates")
