@@ -121,6 +121,10 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Care plan: the same test ordered by two organizations this many days apart (or fewer)
+    # is flagged as a possible duplicate.
+    DUPLICATE_TEST_WINDOW_DAYS = env_int("DUPLICATE_TEST_WINDOW_DAYS", 30)
+
     @classmethod
     def validate(cls, config: dict) -> None:
         """Fill in development defaults. Production overrides this to fail instead."""

@@ -39,8 +39,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 def import_models() -> None:
     """Import every model so metadata (and Alembic) sees all tables."""
     from app.auth import models as _auth  # noqa: F401
-    from app.careplan import models as _careplan  # noqa: F401
     from app.caregivers import models as _caregivers  # noqa: F401
+    from app.careplan import models as _careplan  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.core import mail as _mail  # noqa: F401
     from app.messaging import models as _messaging  # noqa: F401
@@ -101,15 +101,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, auth, careplan, caregivers, messaging, patients, team
+    from app import admin, auth, caregivers, careplan, messaging, patients, team
     from app.admin import views as _admin_views  # noqa: F401
     from app.auth import views as _auth_views  # noqa: F401
+    from app.caregivers import views as _caregiver_views  # noqa: F401
     from app.careplan import decisions_views as _decision_views  # noqa: F401
     from app.careplan import goals_views as _goal_views  # noqa: F401
     from app.careplan import views as _careplan_views  # noqa: F401
-    from app.caregivers import views as _caregiver_views  # noqa: F401
-    from app.messaging import views as _messaging_views  # noqa: F401
     from app.core import i18n
+    from app.messaging import views as _messaging_views  # noqa: F401
     from app.patients import views as _patient_views  # noqa: F401
     from app.team import views as _team_views  # noqa: F401
 

@@ -275,6 +275,25 @@ def seed() -> bool:
         granted_by_id=members["nurse"].user_id,
     )
     db.session.flush()
+
+    from app.careplan import demo_decisions, demo_goals, demo_plan
+
+    people = {"maria": maria, "james": james, "leo": leo}
+    users = {spec.local: members[spec.local].user_id for spec in STAFF}
+    users = {key: db.session.get(User, uid) for key, uid in users.items()}
+    users.update(
+        {
+            "maria": maria_user,
+            "james": james_user,
+            "ana": ana,
+            "rosa": rosa,
+            "admin": db.session.scalar(sa.select(User).where(User.email == f"admin@{DOMAIN}")),
+        }
+    )
+    demo_plan.seed(people, users, members, orgs)
+    demo_goals.seed(people, users, members)
+    demo_decisions.seed(people, users, members)
+    db.session.flush()
     return not already
 
 

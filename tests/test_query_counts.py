@@ -31,7 +31,7 @@ def test_summary_page_queries_do_not_grow_with_team_or_caregivers(
         grant(patient, make_user(Role.CAREGIVER), scopes=[Scope.MESSAGES.value])
     large = queries_for(count_queries, b, url)
     assert large == small
-    assert small <= 8
+    assert small <= 16  # session, policy, patient, team, caregivers, plan, flags, goals, ...
 
 
 def test_access_log_queries_do_not_grow_with_events(

@@ -4,9 +4,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, SelectMultipleField, StringField, TelField
+from wtforms import DateField, EmailField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import User
 from app.auth.services import normalise_email
@@ -14,7 +13,7 @@ from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
 from app.core.forms import phone_e164
 from app.extensions import db
-from app.patients.forms import care_language_choices, timezone_choices
+from app.patients.forms import MultiCheckboxField, care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Organization
 
@@ -94,11 +93,6 @@ class InviteTeamMemberForm(_PersonForm):
             for org in db.session.scalars(sa.select(Organization).order_by(Organization.name))
         ]
         self.discipline.choices = [(d.value, label) for d, label in DISCIPLINE_LABELS.items()]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class InviteCaregiverForm(_PersonForm):

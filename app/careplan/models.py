@@ -125,7 +125,9 @@ class PlanItem(TimestampMixin, db.Model):
     owner_caregiver_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     # medication
     medication_name: Mapped[str | None] = mapped_column(sa.String(120))
@@ -198,7 +200,9 @@ class TaskCompletion(db.Model):
     """A tick on a self-care task for one day of the patient's calendar."""
 
     __tablename__ = "task_completions"
-    __table_args__ = (sa.UniqueConstraint("item_id", "for_date", name="uq_task_completions_item_day"),)
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "for_date", name="uq_task_completions_item_day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("plan_items.id", ondelete="CASCADE"))
@@ -246,7 +250,9 @@ class PlanFlag(db.Model):
     status: Mapped[FlagStatus] = mapped_column(enum_column(FlagStatus), default=FlagStatus.OPEN)
     resolution: Mapped[FlagResolution | None] = mapped_column(enum_column(FlagResolution))
     reason: Mapped[str | None] = mapped_column(sa.Text)
-    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     resolved_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -297,7 +303,9 @@ class PlanVisit(db.Model):
     """When each user last opened "What changed" for a patient."""
 
     __tablename__ = "plan_visits"
-    __table_args__ = (sa.UniqueConstraint("user_id", "patient_id", name="uq_plan_visits_user_patient"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "patient_id", name="uq_plan_visits_user_patient"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -347,7 +355,9 @@ class Goal(TimestampMixin, db.Model):
     lifecycle_status: Mapped[GoalLifecycle] = mapped_column(enum_column(GoalLifecycle))
     achievement_status: Mapped[GoalAchievement | None] = mapped_column(enum_column(GoalAchievement))
     #: Who expressed the goal (FHIR Goal.expressedBy), and in which capacity.
-    expressed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    expressed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     expressed_by_capacity: Mapped[str] = mapped_column(sa.String(16))
     #: Why the patient declined a proposed goal, or why it was cancelled.
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -365,7 +375,9 @@ class GoalCheckIn(db.Model):
     value: Mapped[float | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(sa.Text)
     achievement_status: Mapped[GoalAchievement | None] = mapped_column(enum_column(GoalAchievement))
-    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     capacity: Mapped[str] = mapped_column(sa.String(16))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -401,7 +413,9 @@ class Decision(TimestampMixin, db.Model):
     final_option_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("decision_options.id", ondelete="SET NULL", use_alter=True)
     )
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     decided_at: Mapped[datetime | None] = mapped_column()
     sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
-HANDLED = (400, 403, 404, 405, 413, 422, 429)
+HANDLED = (400, 403, 404, 405, 409, 413, 422, 429)
 
 
 def register(app: Flask) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from app.core.access import Permission, can
 from app.core.forms import EmptyForm
 
 
 def register(app: Flask) -> None:
+    # Globals (unlike context processors) are visible inside imported macros too.
+    app.jinja_env.globals.update(can=can, Permission=Permission, current_user=current_user)
+
     @app.context_processor
     def globals_():
         return {
@@ -37,6 +41,10 @@ def register(app: Flask) -> None:
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "medium") -> str:
         return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("time")
+    def _time(value: datetime | None, fmt: str = "short") -> str:
+        return format_time(value, fmt) if value else ""
 
     @app.template_filter("phone")
     def _phone(value: str | None) -> str:

@@ -46,8 +46,12 @@ class Thread(db.Model):
     )
     #: Copied from the plan item: hidden categories stay hidden in messages too.
     sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
-    status: Mapped[ThreadStatus] = mapped_column(enum_column(ThreadStatus), default=ThreadStatus.OPEN)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[ThreadStatus] = mapped_column(
+        enum_column(ThreadStatus), default=ThreadStatus.OPEN
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 

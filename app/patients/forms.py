@@ -5,8 +5,17 @@ from zoneinfo import available_timezones
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import phone_e164
 
@@ -66,3 +75,83 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
+
+
+CHANNEL_CHOICES = [
+    ("sms", _l("Text messages (SMS)")),
+    ("email", _l("Email")),
+    ("portal", _l("Only here in CareCircle")),
+]
+
+LEAD_CHOICES = [
+    ("1", _l("1 hour before")),
+    ("2", _l("2 hours before")),
+    ("24", _l("1 day before")),
+    ("48", _l("2 days before")),
+    ("168", _l("1 week before")),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PreferencesForm(FlaskForm):
+    preferred_name = StringField(
+        _l("Name you want us to use"), validators=[Optional(), Length(max=80)]
+    )
+    pronouns = StringField(_l("Pronouns"), validators=[Optional(), Length(max=40)])
+    language = SelectField(_l("Language for your care"), validators=[DataRequired()])
+    interpreter_needed = BooleanField(_l("I want an interpreter at visits"))
+    contact_channels = MultiCheckboxField(
+        _l("How we may contact you"), validators=[DataRequired(_l("Choose at least one way."))]
+    )
+    quiet_start = TimeField(_l("No texts after"), validators=[DataRequired(_l("Choose a time."))])
+    quiet_end = TimeField(_l("No texts before"), validators=[DataRequired(_l("Choose a time."))])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    reminder_lead_hours = MultiCheckboxField(_l("Remind me about appointments"))
+    detailed_texts = BooleanField(
+        _l("My texts may name the medicine, clinic or test"),
+        description=_l(
+            "If you leave this off, texts only say that something is due, so "
+            "nobody who sees your phone learns about your health."
+        ),
+    )
+    large_text = BooleanField(_l("Larger text"))
+    high_contrast = BooleanField(_l("High contrast"))
+    screen_reader = BooleanField(_l("I use a screen reader"))
+    what_matters_most = TextAreaField(
+        _l("What matters most to me"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("For example: staying in my home, being able to work, my grandchildren."),
+    )
+    preferred_pharmacy = StringField(_l("My pharmacy"), validators=[Optional(), Length(max=160)])
+    decision_involvement = TextAreaField(
+        _l("Who I want involved in decisions about my care"),
+        validators=[Optional(), Length(max=1000)],
+    )
+
+    def __init__(self, *args, has_phone: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_phone = has_phone
+        self.language.choices = care_language_choices()
+        self.timezone.choices = timezone_choices()
+        self.contact_channels.choices = CHANNEL_CHOICES
+        self.reminder_lead_hours.choices = LEAD_CHOICES
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.quiet_start.data and self.quiet_start.data == self.quiet_end.data:
+            self.quiet_end.errors = [
+                *self.quiet_end.errors,
+                _l("Quiet hours need a different start and end."),
+            ]
+            ok = False
+        if "sms" in (self.contact_channels.data or []) and not self.has_phone:
+            self.contact_channels.errors = [
+                *self.contact_channels.errors,
+                _l("Add a mobile phone number first."),
+            ]
+            ok = False
+        return ok

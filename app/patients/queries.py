@@ -10,7 +10,7 @@ from app.caregivers.models import CaregiverGrant
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.extensions import db
-from app.patients.models import Patient
+from app.patients.models import Patient, PatientPreferences
 from app.team.models import CareTeamAssignment, CareTeamMember, Organization
 
 
@@ -80,3 +80,25 @@ def access_log(patient: Patient, page: int, per_page: int = 25):
         .offset((page - 1) * per_page)
     ).all()
     return rows, total
+
+
+def preferences(patient_id: int) -> PatientPreferences:
+    """The patient's preferences, or unsaved defaults when they have none yet."""
+    found = db.session.scalar(
+        sa.select(PatientPreferences).where(PatientPreferences.patient_id == patient_id)
+    )
+    if found is not None:
+        return found
+    from datetime import time
+
+    return PatientPreferences(
+        patient_id=patient_id,
+        contact_channels=["sms", "portal"],
+        quiet_start=time(20, 0),
+        quiet_end=time(9, 0),
+        reminder_lead_hours=[48, 2],
+        detailed_texts=False,
+        large_text=False,
+        high_contrast=False,
+        screen_reader=False,
+    )

@@ -8,10 +8,17 @@ from flask_login import current_user, login_required
 from app.auth.models import Role
 from app.caregivers.labels import SCOPE_LABELS
 from app.core import audit
-from app.core.access import Permission, no_patient_data, patient_route
+from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.db import utcnow
+from app.extensions import db
 from app.patients import bp, queries
-from app.patients.forms import ProfileForm, care_language_choices
+from app.patients.forms import (
+    CHANNEL_CHOICES,
+    LEAD_CHOICES,
+    PreferencesForm,
+    ProfileForm,
+    care_language_choices,
+)
 from app.team.labels import DISCIPLINE_LABELS
 
 #: How audit resources read on "Who has seen my record".
@@ -19,6 +26,19 @@ RESOURCE_LABELS = {
     "patient.summary": _l("Your summary page"),
     "patient.profile": _l("Your profile"),
     "patient.access_log": _l("The list of who has seen your record"),
+    "patient.preferences": _l("Your preferences"),
+    "careplan.today": _l("Today's plan"),
+    "careplan.plan": _l("Your care plan"),
+    "careplan.item": _l("An item in your care plan"),
+    "careplan.changes": _l("What changed in your plan"),
+    "careplan.flag": _l("A check on two items in your plan"),
+    "careplan.goal": _l("Your goals"),
+    "careplan.goals": _l("Your goals"),
+    "careplan.decision": _l("A decision about your care"),
+    "careplan.decisions": _l("Decisions about your care"),
+    "messaging.threads": _l("Your messages"),
+    "messaging.thread": _l("A message thread"),
+    "caregivers.grant": _l("Who can help with your record"),
 }
 
 CAPACITY_LABELS = {
@@ -53,9 +73,35 @@ def home():
 @login_required
 @patient_route(Permission.VIEW_SUMMARY, "patient.summary")
 def summary(patient):
+    from app.careplan import decisions as plan_decisions
+    from app.careplan import goals as plan_goals
+    from app.careplan import queries as plan_queries
+    from app.careplan.changes import hidden_categories
+    from app.careplan.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
+
+    hidden = hidden_categories()
+    sees_plan = can(current_user, Permission.VIEW_PLAN, patient)
+    plan = {}
+    if sees_plan:
+        plan = {
+            "flags": plan_queries.open_flags(patient.id, hidden),
+            "areas": plan_queries.group_by_area(
+                plan_queries.items(patient.id, hidden, include_closed=False)
+            ),
+            "goals": plan_goals.summary_goals(patient.id, hidden),
+            "decisions": plan_decisions.summary_decisions(patient.id, hidden),
+            "area_labels": AREA_LABELS,
+            "flag_patient": FLAG_PATIENT_TEXT,
+            "flag_team": FLAG_TEAM_TEXT,
+        }
     return render_template(
         "patients/summary.html",
         patient=patient,
+        plan=plan,
+        sees_plan=sees_plan,
+        prefs=queries.preferences(patient.id),
+        channels=dict(CHANNEL_CHOICES),
+        leads=dict(LEAD_CHOICES),
         team=queries.care_team(patient.id),
         caregivers=queries.current_caregivers(patient.id),
         Permission=Permission,
@@ -102,3 +148,71 @@ def access_log(patient):
         capacity_labels=CAPACITY_LABELS,
         action_labels=ACTION_LABELS,
     )
+
+
+PREFERENCE_FIELDS = (
+    "contact_channels",
+    "quiet_start",
+    "quiet_end",
+    "detailed_texts",
+    "large_text",
+    "high_contrast",
+    "screen_reader",
+    "what_matters_most",
+    "preferred_pharmacy",
+    "decision_involvement",
+)
+PATIENT_FIELDS = ("preferred_name", "pronouns", "language", "interpreter_needed", "timezone")
+
+
+@bp.route("/patients/<int:patient_id>/preferences")
+@login_required
+@patient_route(Permission.VIEW_SUMMARY, "patient.preferences")
+def preferences(patient):
+    return render_template(
+        "patients/preferences.html",
+        patient=patient,
+        prefs=queries.preferences(patient.id),
+        care_languages=dict(care_language_choices()),
+        channels=dict(CHANNEL_CHOICES),
+        leads=dict(LEAD_CHOICES),
+        Permission=Permission,
+    )
+
+
+@bp.route("/patients/<int:patient_id>/preferences/edit", methods=["GET", "POST"])
+@login_required
+@patient_route(Permission.EDIT_PREFERENCES, "patient.preferences")
+def edit_preferences(patient):
+    prefs = queries.preferences(patient.id)
+    data = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    data.update({name: getattr(prefs, name) for name in PREFERENCE_FIELDS})
+    data["reminder_lead_hours"] = [str(h) for h in prefs.reminder_lead_hours or []]
+    form = PreferencesForm(
+        data=data if request.method == "GET" else None, has_phone=bool(patient.mobile_phone)
+    )
+    if form.validate_on_submit():
+        for name in PATIENT_FIELDS:
+            value = getattr(form, name).data
+            setattr(
+                patient,
+                name,
+                value.strip() or None
+                if isinstance(value, str) and name in ("preferred_name", "pronouns")
+                else value,
+            )
+        for name in PREFERENCE_FIELDS:
+            value = getattr(form, name).data
+            if isinstance(value, str):
+                value = value.strip() or None
+            setattr(prefs, name, value)
+        prefs.reminder_lead_hours = sorted(
+            {int(h) for h in form.reminder_lead_hours.data or []}, reverse=True
+        )
+        if prefs.id is None:
+            db.session.add(prefs)
+        audit.record(action="update", resource="patient.preferences", patient_id=patient.id)
+        flash(_("Saved. Your care team will see this."), "success")
+        return redirect(url_for("patients.preferences", patient_id=patient.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("patients/preferences_form.html", form=form, patient=patient), status

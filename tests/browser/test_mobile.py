@@ -10,22 +10,23 @@ import pytest
 TAP_TARGETS_JS = (Path(__file__).parent / "tap_targets.js").read_text()
 
 PAGES = {
-    "maria@demo.carecircle.test": [
-        "/",
-        "/patients/1/profile",
-        "/patients/1/access-log",
-        "/auth/account",
-    ],
-    "ana@demo.carecircle.test": ["/caregiving/", "/patients/2"],
-    "nurse@demo.carecircle.test": ["/team/patients", "/patients/3"],
-    "admin@demo.carecircle.test": [
-        "/admin/",
-        "/admin/users",
-        "/admin/invite/patient",
-        "/admin/invite/caregiver",
-        "/admin/invite/care-team",
-        "/admin/outbox",
-    ],
+    "maria@demo.carecircle.test": ["/", "/patients/1/profile", "/patients/1/access-log",
+                                   "/auth/account", "/patients/1/today", "/patients/1/plan",
+                                   "/patients/1/plan/items/1", "/patients/1/changes",
+                                   "/patients/1/messages", "/patients/1/messages/1",
+                                   "/patients/1/messages/new?item=1", "/patients/1/preferences",
+                                   "/patients/1/preferences/edit", "/patients/1/goals",
+                                   "/patients/1/decisions"],
+    "ana@demo.carecircle.test": ["/caregiving/", "/patients/2", "/patients/2/today",
+                                 "/patients/2/plan", "/patients/2/goals",
+                                 "/patients/2/decisions"],
+    "nurse@demo.carecircle.test": ["/team/patients", "/patients/3", "/patients/2",
+                                   "/patients/2/plan/new", "/patients/2/plan/new/medication",
+                                   "/patients/2/plan/new/appointment", "/patients/2/flags/2",
+                                   "/patients/2/plan/items/12/edit"],
+    "admin@demo.carecircle.test": ["/admin/", "/admin/users", "/admin/invite/patient",
+                                   "/admin/invite/caregiver", "/admin/invite/care-team",
+                                   "/admin/outbox"],
     None: ["/auth/login", "/auth/reset", "/auth/welcome/not-a-token", "/no-such-page"],
 }
 
@@ -55,6 +56,17 @@ def test_pages_fit_a_phone_and_pass_axe(phone, live_server, login, who):
         assert "/auth/login" not in phone.url, f"{who} could not sign in"
     for path in PAGES[who]:
         check_page(phone, live_server + path)
+        assert phone.evaluate("document.title") != "", path
+
+
+def test_goal_and_decision_pages_fit_a_phone(phone, live_server, login):
+    """Open the first goal and decision from their lists, as a patient would."""
+    login(phone, "james@demo.carecircle.test")
+    for section in ("goals", "decisions"):
+        phone.goto(f"{live_server}/patients/2/{section}")
+        link = phone.locator(f"main a[href*='/patients/2/{section}/']").first
+        href = link.get_attribute("href")
+        check_page(phone, live_server + href)
 
 
 def test_spanish_pages_fit_too(phone, live_server, login):

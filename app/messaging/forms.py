@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.messaging.labels import TOPIC_LABELS
+
+BODY_MAX = 2000
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your message"),
+        validators=[
+            DataRequired(_l("Write a message first.")),
+            Length(
+                max=BODY_MAX,
+                message=_l("Messages can be at most %(max)d characters.", max=BODY_MAX),
+            ),
+        ],
+    )
+
+
+class NewThreadForm(ReplyForm):
+    topic = SelectField(_l("What is it about?"), validators=[DataRequired()])
+    subject = StringField(
+        _l("Subject"),
+        validators=[DataRequired(_l("Give your message a short subject.")), Length(max=160)],
+    )
+    item = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic.choices = [(t.value, label) for t, label in TOPIC_LABELS.items()]

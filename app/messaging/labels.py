@@ -1,0 +1,13 @@
+from flask_babel import lazy_gettext as _l
+
+from app.messaging.models import Topic
+
+TOPIC_LABELS = {
+    Topic.MEDICATION: _l("A medicine question"),
+    Topic.APPOINTMENT: _l("An appointment"),
+    Topic.SYMPTOMS: _l("How I feel (symptoms)"),
+    Topic.CARE_PLAN: _l("My care plan"),
+    Topic.SOCIAL_NEEDS: _l("Food, housing or other needs"),
+    Topic.BILLING: _l("Bills and costs"),
+    Topic.OTHER: _l("Something else"),
+}

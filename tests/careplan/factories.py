@@ -1,0 +1,40 @@
+"""Helpers to build plan items directly (through the service, as the app does)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.careplan import services
+from app.careplan.models import Area, ItemKind, ItemStatus, OwnerKind, PlanItem
+from app.extensions import db
+from app.team.models import Discipline
+
+
+def add(patient, org, *, kind=ItemKind.TASK, title="Walk", commit=True, **fields) -> PlanItem:
+    defaults = {
+        "area": Area.DAILY_LIVING,
+        "discipline": Discipline.NURSING,
+        "status": ItemStatus.ACTIVE,
+        "owner_kind": OwnerKind.PATIENT,
+        "source_organization_id": org.id,
+    }
+    if kind is ItemKind.TASK:
+        defaults["schedule"] = "daily"
+    defaults.update(fields)
+    item = PlanItem(kind=kind, title=title, **defaults)
+    services.add_item(patient.id, item)
+    if commit:
+        db.session.commit()
+    return item
+
+
+def lab_test(patient, org, code="4548-4", ordered_on=date(2026, 11, 1), **kw) -> PlanItem:
+    return add(patient, org, kind=ItemKind.TEST, title=kw.pop("title", "A1c"), code=code,
+               code_system=kw.pop("code_system", "LOINC"), ordered_on=ordered_on,
+               ordering_provider_name="Dr. X", **kw)
+
+
+def med(patient, org, name, ingredients, prescriber, **kw) -> PlanItem:
+    return add(patient, org, kind=ItemKind.MEDICATION, title=kw.pop("title", f"Take {name}"),
+               medication_name=name, dose="1 pill", ingredients=ingredients,
+               prescriber_name=prescriber, area=Area.MEDICINES, **kw)
