@@ -262,6 +262,7 @@ def seed() -> bool:
             Scope.MESSAGES.value,
             Scope.REMINDERS.value,
             Scope.APPOINTMENTS.value,
+            Scope.DECISIONS.value,
         ],
         sensitive_categories=[],
     )

@@ -251,8 +251,10 @@ def goal_status(patient, goal_id: int):
     goal = _goal_or_404(patient, goal_id)
     form = StatusForm()
     if not form.validate_on_submit():
-        first = next(iter(form.errors.values()), [_("Please try again.")])
-        flash(str(first[0]), "error")
+        if form.achievement.errors:
+            flash(_("Please choose if you reached the goal or not."), "error")
+        else:
+            flash(_("Please choose what to do with this goal."), "error")
         return _render_detail(patient, goal, 422, status_form=form)
     target = GoalLifecycle(form.status.data)
     try:

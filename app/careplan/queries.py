@@ -139,7 +139,8 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
                 day = plan_item.starts_at.astimezone(zone).date()
                 due[day].append((plan_item, None))
         elif plan_item.kind is ItemKind.TASK:
-            for day in days:
+            # Daily tasks are listed for today only; repeating them all week is noise.
+            for day in days if plan_item.schedule is not Schedule.DAILY else days[:1]:
                 if task_due_on(plan_item, day):
                     due[day].append((plan_item, (plan_item.id, day) in ticks))
         elif plan_item.kind is ItemKind.TEST and plan_item.due_date:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request
-from flask_login import current_user
 from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_login import current_user
 
 from app.core.access import Permission, can
 from app.core.forms import EmptyForm

@@ -30,6 +30,12 @@ SHOTS = [
     ("caregiver-acting-for.png", "ana", "/patients/2"),
     ("care-team-my-patients.png", "nurse", "/team/patients"),
     ("admin-accounts.png", "admin", "/admin/users"),
+    ("maria-today-es.png", "maria", "/patients/1/today"),
+    ("james-plan.png", "james", "/patients/2/plan"),
+    ("james-goals.png", "james", "/patients/2/goals"),
+    ("james-decisions.png", "james", "/patients/2/decisions"),
+    ("nurse-summary-flags.png", "nurse", "/patients/2"),
+    ("ana-plan-no-sensitive.png", "ana", "/patients/2/plan"),
 ]
 
 

@@ -29,12 +29,29 @@ def add(patient, org, *, kind=ItemKind.TASK, title="Walk", commit=True, **fields
 
 
 def lab_test(patient, org, code="4548-4", ordered_on=date(2026, 11, 1), **kw) -> PlanItem:
-    return add(patient, org, kind=ItemKind.TEST, title=kw.pop("title", "A1c"), code=code,
-               code_system=kw.pop("code_system", "LOINC"), ordered_on=ordered_on,
-               ordering_provider_name="Dr. X", **kw)
+    return add(
+        patient,
+        org,
+        kind=ItemKind.TEST,
+        title=kw.pop("title", "A1c"),
+        code=code,
+        code_system=kw.pop("code_system", "LOINC"),
+        ordered_on=ordered_on,
+        ordering_provider_name="Dr. X",
+        **kw,
+    )
 
 
 def med(patient, org, name, ingredients, prescriber, **kw) -> PlanItem:
-    return add(patient, org, kind=ItemKind.MEDICATION, title=kw.pop("title", f"Take {name}"),
-               medication_name=name, dose="1 pill", ingredients=ingredients,
-               prescriber_name=prescriber, area=Area.MEDICINES, **kw)
+    return add(
+        patient,
+        org,
+        kind=ItemKind.MEDICATION,
+        title=kw.pop("title", f"Take {name}"),
+        medication_name=name,
+        dose="1 pill",
+        ingredients=ingredients,
+        prescriber_name=prescriber,
+        area=Area.MEDICINES,
+        **kw,
+    )

@@ -24,8 +24,9 @@ def two_orgs(make_org):
     return make_org(name="Clinic"), make_org(name="Heart Center")
 
 
-@pytest.mark.parametrize(("days_apart", "flagged"), [(0, True), (29, True), (30, True),
-                                                     (31, False)])
+@pytest.mark.parametrize(
+    ("days_apart", "flagged"), [(0, True), (29, True), (30, True), (31, False)]
+)
 def test_same_test_from_two_organizations_within_the_window(
     app, make_patient, two_orgs, days_apart, flagged
 ):
@@ -45,9 +46,7 @@ def test_window_is_configurable(app, make_patient, two_orgs):
     assert flags() == []
 
 
-def test_same_organization_twice_or_different_code_is_not_a_duplicate(
-    app, make_patient, two_orgs
-):
+def test_same_organization_twice_or_different_code_is_not_a_duplicate(app, make_patient, two_orgs):
     patient = make_patient()
     clinic, heart = two_orgs
     lab_test(patient, clinic)
@@ -57,9 +56,7 @@ def test_same_organization_twice_or_different_code_is_not_a_duplicate(
     assert flags() == []
 
 
-def test_cancelled_items_never_count_and_closing_one_clears_the_flag(
-    app, make_patient, two_orgs
-):
+def test_cancelled_items_never_count_and_closing_one_clears_the_flag(app, make_patient, two_orgs):
     patient = make_patient()
     clinic, heart = two_orgs
     lab_test(patient, clinic, status=ItemStatus.CANCELLED)
@@ -124,8 +121,14 @@ def flagged(make_patient, make_member, assign, two_orgs):
     a = lab_test(patient, two_orgs[0], title="Cholesterol test")
     b = lab_test(patient, two_orgs[1], title="Lipid panel")
     [flag] = flags()
-    return {"patient": patient, "nurse": db.session.get(User, member.user_id), "a": a, "b": b,
-            "flag": flag, "patient_user": db.session.get(User, patient.user_id)}
+    return {
+        "patient": patient,
+        "nurse": db.session.get(User, member.user_id),
+        "a": a,
+        "b": b,
+        "flag": flag,
+        "patient_user": db.session.get(User, patient.user_id),
+    }
 
 
 def test_patient_sees_plain_words_and_team_sees_the_pair(flagged, new_browser):
@@ -150,12 +153,16 @@ def test_keep_both_needs_a_reason_and_sticks(flagged, new_browser):
     url = f"/patients/{pid}/flags/{fid}"
     assert team.post(f"{url}/keep-both", {"reason": ""}, form_url=url).status_code == 422
     assert flags(FlagStatus.OPEN)
-    response = team.post(f"{url}/keep-both", {"reason": "Cardiology needs its own baseline"},
-                         form_url=url)
+    response = team.post(
+        f"{url}/keep-both", {"reason": "Cardiology needs its own baseline"}, form_url=url
+    )
     assert response.status_code == 302
     [flag] = flags()
     assert (flag.status, flag.resolution, flag.reason) == (
-        FlagStatus.RESOLVED, FlagResolution.KEEP_BOTH, "Cardiology needs its own baseline")
+        FlagStatus.RESOLVED,
+        FlagResolution.KEEP_BOTH,
+        "Cardiology needs its own baseline",
+    )
     # editing an item later does not reopen a settled pair
     from app.careplan import services
 
@@ -163,8 +170,10 @@ def test_keep_both_needs_a_reason_and_sticks(flagged, new_browser):
     db.session.commit()
     assert flags(FlagStatus.OPEN) == []
     # settling it twice is refused, not a 500
-    assert team.post(f"{url}/keep-both", {"reason": "again"}, form_url=f"/patients/{pid}"
-                     ).status_code == 409
+    assert (
+        team.post(f"{url}/keep-both", {"reason": "again"}, form_url=f"/patients/{pid}").status_code
+        == 409
+    )
 
 
 def test_cancel_one_cancels_that_item_and_tells_what_changed(flagged, new_browser):

@@ -403,6 +403,7 @@ def test_team_proposal_is_answered_by_the_patient_side_only(world, new_browser):
     me = signed_in(new_browser, world["patient_user"])
     listing = text(me.get(f"/patients/{patient.id}/goals"))
     assert "Suggested by your care team" in listing
+    assert "Suggested by Dr. Sam Okafor" in listing
     assert listing.index("Check your feet every evening") < listing.index("Current goals")
     page = text(me.get(goal_url(patient, goal)))
     assert "Your care team suggested this goal" in page
@@ -530,8 +531,12 @@ def test_valid_lifecycle_path(world, new_browser):
         (GoalLifecycle.PROPOSED, {"status": "on-hold"}, "can&#39;t be changed"),
         (GoalLifecycle.ACTIVE, {"status": "active"}, "already"),
         (GoalLifecycle.ACTIVE, {"status": "completed"}, "say if you reached it"),
-        (GoalLifecycle.ACTIVE, {"status": "completed", "achievement": "improving"}, "Not a valid"),
-        (GoalLifecycle.ACTIVE, {"status": "finished-ish"}, "Not a valid"),
+        (
+            GoalLifecycle.ACTIVE,
+            {"status": "completed", "achievement": "improving"},
+            "Please choose if you reached the goal or not.",
+        ),
+        (GoalLifecycle.ACTIVE, {"status": "finished-ish"}, "Please choose what to do"),
     ],
 )
 def test_invalid_transitions_are_refused_and_nothing_is_written(

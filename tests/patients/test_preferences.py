@@ -15,18 +15,31 @@ def people(make_patient, make_member, assign, make_user, grant):
     grant(patient, goals_cg, scopes=["goals"])
     plan_cg = make_user(Role.CAREGIVER)
     grant(patient, plan_cg, scopes=["plan"])
-    return {"patient": patient, "me": db.session.get(User, patient.user_id),
-            "team": db.session.get(User, member.user_id), "goals_cg": goals_cg,
-            "plan_cg": plan_cg, "admin": make_user(Role.ADMIN),
-            "stranger": make_user(Role.CAREGIVER)}
+    return {
+        "patient": patient,
+        "me": db.session.get(User, patient.user_id),
+        "team": db.session.get(User, member.user_id),
+        "goals_cg": goals_cg,
+        "plan_cg": plan_cg,
+        "admin": make_user(Role.ADMIN),
+        "stranger": make_user(Role.CAREGIVER),
+    }
 
 
 FORM = {
-    "what_matters_most": "Caring for my grandchildren", "preferred_name": "Mari",
-    "pronouns": "ella", "language": "es", "interpreter_needed": "y",
-    "contact_channels": ["sms", "portal"], "quiet_start": "21:00", "quiet_end": "08:30",
-    "timezone": "America/Los_Angeles", "reminder_lead_hours": ["48", "2"],
-    "large_text": "y", "preferred_pharmacy": "Hillside", "decision_involvement": "My daughter",
+    "what_matters_most": "Caring for my grandchildren",
+    "preferred_name": "Mari",
+    "pronouns": "ella",
+    "language": "es",
+    "interpreter_needed": "y",
+    "contact_channels": ["sms", "portal"],
+    "quiet_start": "21:00",
+    "quiet_end": "08:30",
+    "timezone": "America/Los_Angeles",
+    "reminder_lead_hours": ["48", "2"],
+    "large_text": "y",
+    "preferred_pharmacy": "Hillside",
+    "decision_involvement": "My daughter",
 }
 
 
@@ -51,10 +64,17 @@ def test_patient_sets_preferences_and_the_team_sees_them(people, new_browser):
     assert "My daughter" in summary
 
 
-@pytest.mark.parametrize(("who", "view", "edit"), [
-    ("me", 200, 200), ("goals_cg", 200, 200), ("plan_cg", 200, 404), ("team", 200, 404),
-    ("admin", 200, 404), ("stranger", 404, 404),
-])
+@pytest.mark.parametrize(
+    ("who", "view", "edit"),
+    [
+        ("me", 200, 200),
+        ("goals_cg", 200, 200),
+        ("plan_cg", 200, 404),
+        ("team", 200, 404),
+        ("admin", 200, 404),
+        ("stranger", 404, 404),
+    ],
+)
 def test_who_sees_and_changes_preferences(people, new_browser, who, view, edit):
     b = new_browser()
     b.login(people[who].email)
@@ -69,8 +89,9 @@ def test_bad_preferences_are_refused_with_messages(people, new_browser):
     db.session.commit()
     me = new_browser()
     me.login(people["me"].email)
-    bad = dict(FORM, contact_channels=["sms"], quiet_start="20:00", quiet_end="20:00",
-               language="xx")
+    bad = dict(
+        FORM, contact_channels=["sms"], quiet_start="20:00", quiet_end="20:00", language="xx"
+    )
     response = me.post(f"/patients/{pid}/preferences/edit", bad)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -79,4 +100,5 @@ def test_bad_preferences_are_refused_with_messages(people, new_browser):
     assert db.session.scalar(sa.select(sa.func.count(PatientPreferences.id))) == 0
     none = dict(FORM, contact_channels=[])
     assert "Choose at least one way." in me.post(
-        f"/patients/{pid}/preferences/edit", none).get_data(as_text=True)
+        f"/patients/{pid}/preferences/edit", none
+    ).get_data(as_text=True)
