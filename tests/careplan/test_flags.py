@@ -193,3 +193,30 @@ def test_cancel_one_cancels_that_item_and_tells_what_changed(flagged, new_browse
     me.login(flagged["patient_user"].email)
     changes = me.get(f"/patients/{pid}/changes").get_data(as_text=True)
     assert "Stopped: Lipid panel" in changes
+
+
+@pytest.mark.parametrize("who", ["patient", "caregiver", "other_team", "admin"])
+def test_only_this_patients_team_settles_flags(
+    flagged, new_browser, make_user, make_member, grant, who
+):
+    from app.auth.models import Role
+
+    users = {
+        "patient": flagged["patient_user"],
+        "admin": make_user(Role.ADMIN),
+        "other_team": db.session.get(User, make_member().user_id),
+    }
+    users["caregiver"] = make_user(Role.CAREGIVER)
+    grant(flagged["patient"], users["caregiver"], scopes=["plan", "messages", "decisions"])
+    b = new_browser()
+    b.login(users[who].email)
+    url = f"/patients/{flagged['patient'].id}/flags/{flagged['flag'].id}"
+    assert b.get(url).status_code == 404
+    assert b.post(f"{url}/keep-both", {"reason": "x"}, form_url="/auth/account").status_code == 404
+    assert (
+        b.post(
+            f"{url}/cancel-one", {"item_id": str(flagged["a"].id)}, form_url="/auth/account"
+        ).status_code
+        == 404
+    )
+    assert flags(FlagStatus.OPEN)  # still open
