@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, verify_password
+from app.careplan.models import PlanItem
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.extensions import db
@@ -127,6 +128,35 @@ def build(app) -> dict:
                 batch = []
         if batch:
             db.session.execute(sa.insert(AuditEvent), batch)
+        # A care plan of 10 items for every patient, 60 for the one we time.
+        item_rows = []
+        for p in patients:
+            for k in range(60 if p is patients[0] else 10):
+                kind = ["task", "medication", "appointment", "test", "referral"][k % 5]
+                item_rows.append(
+                    {
+                        "patient_id": p.id,
+                        "kind": kind,
+                        "title": f"Item {k}",
+                        "area": "daily_living",
+                        "status": "active",
+                        "discipline": "nursing",
+                        "source_organization_id": org.id,
+                        "owner_kind": "patient",
+                        "schedule": "daily" if kind == "task" else None,
+                        "medication_name": f"Med {k}" if kind == "medication" else None,
+                        "ingredients": [f"ing{k}"] if kind == "medication" else None,
+                        "prescriber_name": "Dr. B" if kind == "medication" else None,
+                        "starts_at": now + timedelta(days=k % 7, hours=2)
+                        if kind == "appointment"
+                        else None,
+                        "code": f"{k}-1" if kind == "test" else None,
+                        "referral_status": "sent" if kind == "referral" else None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        db.session.execute(sa.insert(PlanItem), item_rows)
         db.session.commit()
         return {
             "patient_id": patients[0].id,
@@ -207,6 +237,8 @@ def main() -> None:
         rows.append(
             summary("care team: my patients (page 1)", timed(staff, "/team/patients", REQUESTS))
         )
+        for label, path in (("Today (60-item plan)", "today"), ("My plan (60 items)", "plan")):
+            rows.append(summary(label, timed(client, f"/patients/{pid}/{path}", REQUESTS)))
         print(f"\n{backend}, {PATIENTS} patients, {EVENTS} audit events, {REQUESTS} requests each")
         print("| what | median ms | p95 ms | per second (1 worker) |")
         print("|---|---|---|---|")
