@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from babel.numbers import NumberFormatError, parse_decimal
 from flask import g, has_request_context
-from flask_babel import format_date, format_decimal, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -54,10 +54,10 @@ LIFECYCLE_LABELS = {
     L.PROPOSED: _l("Suggested"),
     L.ACCEPTED: _l("Agreed, not started yet"),
     L.ACTIVE: _l("Working on it"),
-    L.ON_HOLD: _l("On hold"),
-    L.COMPLETED: _l("Finished"),
-    L.CANCELLED: _l("Stopped"),
-    L.REJECTED: _l("Said no"),
+    L.ON_HOLD: lazy_pgettext("goal status", "On hold"),
+    L.COMPLETED: lazy_pgettext("goal status", "Finished"),
+    L.CANCELLED: lazy_pgettext("goal status", "Stopped"),
+    L.REJECTED: lazy_pgettext("goal status", "Said no"),
 }
 
 ACHIEVEMENT_LABELS = {

@@ -32,6 +32,8 @@ def extract(pot: Path) -> None:
         "_l",
         "-k",
         "lazy_gettext",
+        "-k",
+        "lazy_pgettext:1c,2",
         "--no-location",
         "--sort-output",
         "--omit-header",
