@@ -6,7 +6,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,7 +40,7 @@ from app.careplan.models import (
     Sensitivity,
 )
 from app.careplan.services import PlanRuleError
-from app.core.access import Capacity, Permission, can, patient_route
+from app.core.access import Permission, can, patient_route
 from app.core.forms import EmptyForm
 from app.extensions import db
 from app.patients import queries as patient_queries
@@ -72,8 +72,9 @@ def _item_or_404(patient, item_id: int) -> PlanItem:
     return found
 
 
-def _is_team() -> bool:
-    return g.get("capacity") is Capacity.CARE_TEAM
+def _rule_error(patient, exc: Exception, back: str):
+    """A change the plan's rules refuse: say why, change nothing (409)."""
+    return render("careplan/rule_error.html", 409, patient=patient, message=str(exc), back=back)
 
 
 def tickable(plan_item: PlanItem) -> bool:
@@ -422,13 +423,8 @@ def change_status(patient, item_id: int, status: str):
     except ValueError:
         abort(404)
     except PlanRuleError as exc:
-        flash(str(exc), "error")
-        return render(
-            "careplan/rule_error.html",
-            409,
-            patient=patient,
-            message=str(exc),
-            back=url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id),
+        return _rule_error(
+            patient, exc, url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id)
         )
     return redirect(url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id))
 
@@ -444,12 +440,8 @@ def referral_step(patient, item_id: int, step: str):
     except ValueError:
         abort(404)
     except PlanRuleError as exc:
-        return render(
-            "careplan/rule_error.html",
-            409,
-            patient=patient,
-            message=str(exc),
-            back=url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id),
+        return _rule_error(
+            patient, exc, url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id)
         )
     flash(_("Saved."), "success")
     return redirect(url_for("careplan.item_detail", patient_id=patient.id, item_id=item_id))
@@ -497,13 +489,7 @@ def flag_keep_both(patient, flag_id: int):
         try:
             services.resolve_keep_both(flag, form.reason.data, current_user.id)
         except PlanRuleError as exc:
-            return render(
-                "careplan/rule_error.html",
-                409,
-                patient=patient,
-                message=str(exc),
-                back=url_for("patients.summary", patient_id=patient.id),
-            )
+            return _rule_error(patient, exc, url_for("patients.summary", patient_id=patient.id))
         flash(_("Both stay in the plan. The reason is saved."), "success")
         return redirect(url_for("patients.summary", patient_id=patient.id))
     return render(
@@ -537,12 +523,6 @@ def flag_cancel_one(patient, flag_id: int):
     try:
         services.resolve_cancel_one(flag, target, current_user.id)
     except PlanRuleError as exc:
-        return render(
-            "careplan/rule_error.html",
-            409,
-            patient=patient,
-            message=str(exc),
-            back=url_for("patients.summary", patient_id=patient.id),
-        )
+        return _rule_error(patient, exc, url_for("patients.summary", patient_id=patient.id))
     flash(_("Cancelled: %(title)s", title=target.title), "success")
     return redirect(url_for("patients.summary", patient_id=patient.id))
