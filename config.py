@@ -39,6 +39,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def parse_topic_hours(value: str) -> dict[str, int]:
+    """Read "symptoms=2,medication=12" into {"symptoms": 2, "medication": 12}."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        topic, _sep, hours = part.partition("=")
+        try:
+            out[topic.strip()] = int(hours)
+        except ValueError as exc:
+            raise RuntimeError(f"MESSAGE_RESPONSE_HOURS: cannot read {part!r}") from exc
+    return out
+
+
 def dev_secret_key() -> str:
     """A random key kept in instance/ so development sessions survive a restart.
 
@@ -124,6 +136,27 @@ class Config:
     # Care plan: the same test ordered by two organizations this many days apart (or fewer)
     # is flagged as a possible duplicate.
     DUPLICATE_TEST_WINDOW_DAYS = env_int("DUPLICATE_TEST_WINDOW_DAYS", 30)
+
+    # Messaging: who sees a topic first, and how fast the team aims to answer it (hours).
+    MESSAGE_ROUTING = {
+        "medication": ["pharmacy"],
+        "appointment": ["nursing"],
+        "symptoms": ["nursing", "primary_care"],
+        "care_plan": ["nursing", "primary_care"],
+        "social_needs": ["social_services"],
+        "billing": ["nursing"],
+        "other": ["nursing"],
+    }
+    MESSAGE_RESPONSE_HOURS = {
+        "symptoms": 4,
+        "medication": 24,
+        "appointment": 24,
+        "care_plan": 48,
+        "social_needs": 48,
+        "billing": 72,
+        "other": 48,
+    }
+    MESSAGE_RESPONSE_HOURS.update(parse_topic_hours(os.environ.get("MESSAGE_RESPONSE_HOURS", "")))
 
     @classmethod
     def validate(cls, config: dict) -> None:

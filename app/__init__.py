@@ -44,6 +44,7 @@ def import_models() -> None:
     from app.core import audit as _audit  # noqa: F401
     from app.core import mail as _mail  # noqa: F401
     from app.messaging import models as _messaging  # noqa: F401
+    from app.notifications import models as _notifications  # noqa: F401
     from app.patients import models as _patients  # noqa: F401
     from app.team import models as _team  # noqa: F401
 
@@ -138,3 +139,7 @@ def register_cli(app: Flask) -> None:
 
     cli.register(app)
     app.cli.add_command(demo.demo)
+    from app.notifications import cli as notification_cli
+
+    app.cli.add_command(notification_cli.notifications)
+    app.cli.add_command(notification_cli.messaging)

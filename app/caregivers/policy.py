@@ -22,7 +22,7 @@ from app.team.models import CareTeamAssignment, CareTeamMember
 P = Permission
 
 PATIENT_PERMISSIONS = frozenset(
-    set(Permission) - {P.EDIT_PLAN, P.MANAGE_CARE_TEAM, P.MANAGE_DECISIONS}
+    set(Permission) - {P.EDIT_PLAN, P.MANAGE_CARE_TEAM, P.MANAGE_DECISIONS, P.TRIAGE_MESSAGES}
 )
 
 CARE_TEAM_PERMISSIONS = frozenset(
@@ -38,6 +38,7 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.VIEW_CAREGIVERS,
         P.COMPLETE_TASKS,
         P.MANAGE_DECISIONS,
+        P.TRIAGE_MESSAGES,
     }
 )
 

@@ -42,6 +42,7 @@ class Permission(enum.StrEnum):
     MANAGE_CAREGIVERS = "manage_caregivers"
     COMPLETE_TASKS = "complete_tasks"  # tick off self-care tasks
     MANAGE_DECISIONS = "manage_decisions"  # open, answer and settle shared decisions (team)
+    TRIAGE_MESSAGES = "triage_messages"  # claim, assign, note and resolve threads (team)
     MANAGE_CARE_TEAM = "manage_care_team"
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app.core.access import Permission, can
 from app.core.forms import EmptyForm
+
+URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
 
 def register(app: Flask) -> None:
@@ -45,6 +49,23 @@ def register(app: Flask) -> None:
     @app.template_filter("time")
     def _time(value: datetime | None, fmt: str = "short") -> str:
         return format_time(value, fmt) if value else ""
+
+    @app.template_filter("linkify")
+    def _linkify(text: str | None) -> Markup:
+        """Escape a plain-text message, then make http(s) links clickable (and nothing else)."""
+        escaped = str(escape(text or ""))
+
+        def anchor(match: re.Match) -> str:
+            url = match.group(0)
+            trail = ""
+            while url and url[-1] in ".,;:!?)":
+                url, trail = url[:-1], url[-1] + trail
+            return (
+                f'<a href="{url}" rel="noopener noreferrer nofollow" '
+                f'class="inline-tap">{url}</a>{trail}'
+            )
+
+        return Markup(URL_RE.sub(anchor, escaped))  # noqa: S704 - built from escaped text
 
     @app.template_filter("phone")
     def _phone(value: str | None) -> str:

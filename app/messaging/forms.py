@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.messaging.labels import TOPIC_LABELS
@@ -34,3 +34,20 @@ class NewThreadForm(ReplyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.topic.choices = [(t.value, label) for t, label in TOPIC_LABELS.items()]
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        _l("Internal note (only the care team sees it)"),
+        id="note_body",
+        validators=[
+            DataRequired(_l("Write the note first.")),
+            Length(
+                max=BODY_MAX, message=_l("Notes can be at most %(max)d characters.", max=BODY_MAX)
+            ),
+        ],
+    )
+
+
+class AssignForm(FlaskForm):
+    member = IntegerField(_l("Give it to"), validators=[DataRequired()], id="assign_member")

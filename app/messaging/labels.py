@@ -11,3 +11,10 @@ TOPIC_LABELS = {
     Topic.BILLING: _l("Bills and costs"),
     Topic.OTHER: _l("Something else"),
 }
+
+VIEW_LABELS = {
+    "unassigned": _l("Not taken yet"),
+    "mine": _l("Mine"),
+    "overdue": _l("Overdue"),
+    "all": _l("All"),
+}

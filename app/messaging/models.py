@@ -15,6 +15,8 @@ from app.auth.models import User
 from app.careplan.models import PlanItem, Sensitivity
 from app.core.db import enum_column, utcnow
 from app.extensions import db
+from app.patients.models import Patient
+from app.team.models import CareTeamMember
 
 
 class Topic(enum.StrEnum):
@@ -34,7 +36,10 @@ class ThreadStatus(enum.StrEnum):
 
 class Thread(db.Model):
     __tablename__ = "message_threads"
-    __table_args__ = (sa.Index("ix_message_threads_patient_last", "patient_id", "last_message_at"),)
+    __table_args__ = (
+        sa.Index("ix_message_threads_patient_last", "patient_id", "last_message_at"),
+        sa.Index("ix_message_threads_status_due", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
@@ -54,8 +59,22 @@ class Thread(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The team member who took the thread (claimed, or assigned by a colleague).
+    assignee_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("care_team_members.id", ondelete="SET NULL"), index=True
+    )
+    #: Since when the patient side has been waiting for the team (NULL: the team answered).
+    awaiting_since: Mapped[datetime | None] = mapped_column()
+    #: When the answer is due, from the topic's response-time target.
+    due_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     plan_item: Mapped[PlanItem | None] = relationship(lazy="raise")
+    assignee: Mapped[CareTeamMember | None] = relationship(lazy="raise")
+    patient: Mapped[Patient] = relationship(lazy="raise")
 
 
 class Message(db.Model):
@@ -68,6 +87,44 @@ class Message(db.Model):
     #: patient, caregiver or care_team: a caregiver writes as themselves ("Ana, for James").
     capacity: Mapped[str] = mapped_column(sa.String(16))
     body: Mapped[str] = mapped_column(sa.Text)
+    #: An internal note between team members; the patient side never sees it.
+    internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ThreadRead(db.Model):
+    """How far each user has read each thread: unread counts are computed from it."""
+
+    __tablename__ = "thread_reads"
+    __table_args__ = (
+        sa.UniqueConstraint("thread_id", "user_id", name="uq_thread_reads_thread_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("message_threads.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    last_read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResponseTime(db.Model):
+    """One answer by the team to a waiting patient: how long it took, against which target.
+
+    The metrics work reports on these.
+    """
+
+    __tablename__ = "message_response_times"
+    __table_args__ = (sa.Index("ix_message_response_times_answered", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("message_threads.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    topic: Mapped[Topic] = mapped_column(enum_column(Topic))
+    waiting_since: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime] = mapped_column()
+    seconds: Mapped[int] = mapped_column()
+    target_seconds: Mapped[int] = mapped_column()
+    responder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

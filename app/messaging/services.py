@@ -1,11 +1,44 @@
-"""Threads and messages. Writes audit events; the request commits."""
+"""Threads and messages: routing, waiting time, assignment, read state, response times.
+
+Services add and flush; the request commits. A team reply queues notifications (texts and
+emails that only say a message is waiting) in the same transaction, through the outbox.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
 from app.core.db import utcnow
 from app.extensions import db
-from app.messaging.models import Message, Thread, Topic
+from app.messaging.models import (
+    Message,
+    ResponseTime,
+    Thread,
+    ThreadRead,
+    ThreadStatus,
+    Topic,
+)
+from app.team.models import CareTeamAssignment, CareTeamMember, Discipline
+
+PATIENT_SIDE = ("patient", "caregiver")
+
+
+class MessagingRuleError(Exception):
+    """An action the messaging rules refuse; the message is shown to the user."""
+
+
+def target(topic: Topic) -> timedelta:
+    return timedelta(hours=current_app.config["MESSAGE_RESPONSE_HOURS"][topic.value])
+
+
+def routed_disciplines(topic: Topic) -> list[Discipline]:
+    return [Discipline(d) for d in current_app.config["MESSAGE_ROUTING"][topic.value]]
 
 
 def start_thread(
@@ -17,8 +50,9 @@ def start_thread(
     author_id: int,
     capacity: str,
     plan_item=None,
+    now: datetime | None = None,
 ) -> Thread:
-    now = utcnow()
+    now = now or utcnow()
     thread = Thread(
         patient_id=patient_id,
         topic=topic,
@@ -31,27 +65,162 @@ def start_thread(
     )
     db.session.add(thread)
     db.session.flush()
-    add_message(thread, body=body, author_id=author_id, capacity=capacity, audit_action="create")
+    add_message(
+        thread, body=body, author_id=author_id, capacity=capacity, now=now, audit_action="create"
+    )
     return thread
 
 
 def add_message(
-    thread: Thread, *, body: str, author_id: int, capacity: str, audit_action: str = "update"
+    thread: Thread,
+    *,
+    body: str,
+    author_id: int,
+    capacity: str,
+    internal: bool = False,
+    now: datetime | None = None,
+    audit_action: str = "update",
 ) -> Message:
+    """Post to a thread and keep its waiting time, owner and response times right."""
+    now = now or utcnow()
+    if internal and capacity != "care_team":
+        raise MessagingRuleError(_l("Only the care team can write internal notes."))
     message = Message(
         thread_id=thread.id,
         author_id=author_id,
         capacity=capacity,
         body=body.strip(),
-        created_at=utcnow(),
+        internal=internal,
+        created_at=now,
     )
     db.session.add(message)
-    thread.last_message_at = message.created_at
+    if not internal:
+        thread.last_message_at = now
+        if capacity in PATIENT_SIDE:
+            if thread.status is ThreadStatus.RESOLVED:
+                thread.status, thread.resolved_at, thread.resolved_by_id = (
+                    ThreadStatus.OPEN,
+                    None,
+                    None,
+                )
+            if thread.awaiting_since is None:
+                thread.awaiting_since = now
+            thread.due_at = thread.awaiting_since + target(thread.topic)
+        elif capacity == "care_team":
+            if thread.awaiting_since is not None:
+                db.session.add(
+                    ResponseTime(
+                        thread_id=thread.id,
+                        patient_id=thread.patient_id,
+                        topic=thread.topic,
+                        waiting_since=thread.awaiting_since,
+                        answered_at=now,
+                        seconds=int((now - thread.awaiting_since).total_seconds()),
+                        target_seconds=int(target(thread.topic).total_seconds()),
+                        responder_id=author_id,
+                    )
+                )
+            thread.awaiting_since = None
+            thread.due_at = None
+            if thread.assignee_id is None:
+                member = member_for_user(author_id)
+                thread.assignee_id = member.id if member else None
     db.session.flush()
+    mark_read(thread.id, author_id, now)
     audit.record(
         action=audit_action,
         resource="messaging.thread",
         resource_id=thread.id,
         patient_id=thread.patient_id,
     )
+    if capacity == "care_team" and not internal:
+        from app.notifications import services as notify
+
+        notify.team_replied(thread)
     return message
+
+
+def member_for_user(user_id: int) -> CareTeamMember | None:
+    return db.session.scalar(sa.select(CareTeamMember).where(CareTeamMember.user_id == user_id))
+
+
+def on_patients_team(patient_id: int, member_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(CareTeamAssignment.id).where(
+                CareTeamAssignment.patient_id == patient_id,
+                CareTeamAssignment.member_id == member_id,
+            )
+        )
+        is not None
+    )
+
+
+def assign(thread: Thread, member_id: int, by_user_id: int) -> None:
+    """Claim (assign to oneself) or hand to a colleague on this patient's care team."""
+    if not on_patients_team(thread.patient_id, member_id):
+        raise MessagingRuleError(_l("That person is not on this patient's care team."))
+    thread.assignee_id = member_id
+    db.session.flush()
+    audit.record(
+        action="update",
+        resource="messaging.thread",
+        resource_id=thread.id,
+        patient_id=thread.patient_id,
+    )
+
+
+def resolve(thread: Thread, user_id: int) -> None:
+    if thread.status is ThreadStatus.RESOLVED:
+        raise MessagingRuleError(_l("This conversation is already marked resolved."))
+    thread.status = ThreadStatus.RESOLVED
+    thread.resolved_at = utcnow()
+    thread.resolved_by_id = user_id
+    thread.awaiting_since = None
+    thread.due_at = None
+    db.session.flush()
+
+
+def reopen(thread: Thread) -> None:
+    if thread.status is ThreadStatus.OPEN:
+        raise MessagingRuleError(_l("This conversation is already open."))
+    thread.status = ThreadStatus.OPEN
+    thread.resolved_at = thread.resolved_by_id = None
+    db.session.flush()
+
+
+def mark_read(thread_id: int, user_id: int, when: datetime | None = None) -> None:
+    """Remember that this user has read the thread up to now (insert or move forward)."""
+    when = when or utcnow()
+    updated = db.session.execute(
+        sa.update(ThreadRead)
+        .where(
+            ThreadRead.thread_id == thread_id,
+            ThreadRead.user_id == user_id,
+            ThreadRead.last_read_at < when,
+        )
+        .values(last_read_at=when)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if updated:
+        return
+    exists = db.session.scalar(
+        sa.select(ThreadRead.id).where(
+            ThreadRead.thread_id == thread_id, ThreadRead.user_id == user_id
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(ThreadRead(thread_id=thread_id, user_id=user_id, last_read_at=when))
+    except IntegrityError:  # another request of the same user got there first
+        pass
+
+
+def is_overdue(thread: Thread, now: datetime | None = None) -> bool:
+    return (
+        thread.status is ThreadStatus.OPEN
+        and thread.due_at is not None
+        and thread.due_at < (now or utcnow())
+    )

@@ -1,21 +1,37 @@
-"""The patient's message threads with their care team (the core the messaging work extends)."""
+"""Patients write to their whole care team; the team answers from a shared inbox."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from app.auth.models import Role
 from app.careplan import queries as plan_queries
 from app.careplan.changes import hidden_categories, visible
-from app.core.access import Permission, can, patient_route
+from app.core import audit
+from app.core.access import Capacity, Permission, can, no_patient_data, patient_route
+from app.core.forms import EmptyForm
 from app.extensions import db
-from app.messaging import bp, services
-from app.messaging.forms import NewThreadForm, ReplyForm
-from app.messaging.labels import TOPIC_LABELS
-from app.messaging.models import Message, Thread, Topic
+from app.messaging import bp, queries, services
+from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm
+from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
+from app.messaging.models import Message, Thread, ThreadStatus, Topic
+from app.messaging.services import MessagingRuleError
+from app.patients import queries as patient_queries
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > 10_000:
+        abort(404)
+    return page
+
+
+def _pages(total: int) -> int:
+    return max(1, (total + queries.PER_PAGE - 1) // queries.PER_PAGE)
 
 
 def _thread_or_404(patient, thread_id: int) -> Thread:
@@ -26,24 +42,37 @@ def _thread_or_404(patient, thread_id: int) -> Thread:
             Thread.patient_id == patient.id,
             visible(Thread.sensitivity, hidden_categories()),
         )
-        .options(joinedload(Thread.plan_item))
+        .options(
+            joinedload(Thread.plan_item),
+            joinedload(Thread.assignee).joinedload(services.CareTeamMember.user),
+        )
     ).first()
     if thread is None:
         abort(404)
     return thread
 
 
+def _team_side() -> bool:
+    return g.get("capacity") is Capacity.CARE_TEAM
+
+
 @bp.route("/patients/<int:patient_id>/messages")
 @patient_route(Permission.VIEW_MESSAGES, "messaging.threads")
 def threads(patient):
-    rows = db.session.scalars(
-        sa.select(Thread)
-        .where(Thread.patient_id == patient.id, visible(Thread.sensitivity, hidden_categories()))
-        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
-        .limit(50)
-    ).all()
+    page = _page()
+    rows, total = queries.patient_threads(patient.id, hidden_categories(), page)
+    unread = queries.unread_counts(
+        [t.id for t in rows], current_user.id, include_internal=_team_side()
+    )
     return render_template(
-        "messaging/threads.html", patient=patient, threads=rows, topics=TOPIC_LABELS
+        "messaging/threads.html",
+        patient=patient,
+        threads=rows,
+        topics=TOPIC_LABELS,
+        unread=unread,
+        total_unread=queries.unread_total(patient.id, hidden_categories(), current_user.id),
+        page=page,
+        pages=_pages(total),
     )
 
 
@@ -74,8 +103,15 @@ def new_thread(patient):
         flash(_("Your message was sent to your care team."), "success")
         return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
     status = 422 if form.is_submitted() else 200
+    hours = {Topic(k): v for k, v in services.current_app.config["MESSAGE_RESPONSE_HOURS"].items()}
     return render_template(
-        "messaging/new_thread.html", patient=patient, form=form, plan_item=plan_item
+        "messaging/new_thread.html",
+        patient=patient,
+        form=form,
+        plan_item=plan_item,
+        team=patient_queries.care_team(patient.id),
+        topics=TOPIC_LABELS,
+        hours=hours,
     ), status
 
 
@@ -92,16 +128,40 @@ def thread(patient, thread_id: int):
             services.add_message(
                 current, body=form.body.data, author_id=current_user.id, capacity=g.capacity.value
             )
+            if _team_side():
+                flash(_("Sent. The patient gets a notice that a message is waiting."), "success")
             return redirect(
                 url_for("messaging.thread", patient_id=patient.id, thread_id=current.id) + "#latest"
             )
+    return _render_thread(
+        patient, current, form, may_reply, status=422 if form.is_submitted() else 200
+    )
+
+
+def _render_thread(
+    patient, current: Thread, form, may_reply: bool, status: int = 200, note_form=None
+):
+    team_side = _team_side()
+    conditions = [Message.thread_id == current.id]
+    if not team_side:
+        conditions.append(Message.internal.is_(False))
     messages = db.session.scalars(
         sa.select(Message)
-        .where(Message.thread_id == current.id)
+        .where(*conditions)
         .options(joinedload(Message.author))
         .order_by(Message.created_at, Message.id)
     ).all()
-    status = 422 if form.is_submitted() and form.errors else 200
+    services.mark_read(current.id, current_user.id)
+    context = {}
+    if team_side:
+        context = {
+            "team": patient_queries.care_team(patient.id),
+            "assign_form": AssignForm(),
+            "note_form": note_form or NoteForm(),
+            "action_form": EmptyForm(),
+            "overdue": services.is_overdue(current),
+            "me": services.member_for_user(current_user.id),
+        }
     return render_template(
         "messaging/thread.html",
         patient=patient,
@@ -110,4 +170,138 @@ def thread(patient, thread_id: int):
         form=form,
         may_reply=may_reply,
         topics=TOPIC_LABELS,
+        team_side=team_side,
+        **context,
     ), status
+
+
+def _back(patient, thread: Thread):
+    return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
+
+
+def _rule_error(patient, thread, exc):
+    flash(str(exc), "error")
+    return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id)), 303
+
+
+@bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/claim", methods=["POST"])
+@patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
+def claim(patient, thread_id: int):
+    current = _thread_or_404(patient, thread_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    member = services.member_for_user(current_user.id)
+    try:
+        services.assign(current, member.id, current_user.id)
+    except MessagingRuleError as exc:
+        return _rule_error(patient, current, exc)
+    flash(_("You took this conversation."), "success")
+    return _back(patient, current)
+
+
+@bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/assign", methods=["POST"])
+@patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
+def assign(patient, thread_id: int):
+    current = _thread_or_404(patient, thread_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.assign(current, form.member.data, current_user.id)
+    except MessagingRuleError as exc:
+        return _rule_error(patient, current, exc)
+    flash(_("Assigned."), "success")
+    return _back(patient, current)
+
+
+@bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/note", methods=["POST"])
+@patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
+def note(patient, thread_id: int):
+    current = _thread_or_404(patient, thread_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _render_thread(
+            patient, current, ReplyForm(), True, 422, note_form=form
+        )
+    services.add_message(
+        current, body=form.body.data, author_id=current_user.id, capacity="care_team", internal=True
+    )
+    flash(_("Note saved. Only the care team can see it."), "success")
+    return _back(patient, current)
+
+
+@bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/resolve", methods=["POST"])
+@patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
+def resolve(patient, thread_id: int):
+    current = _thread_or_404(patient, thread_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("reopen"):
+            services.reopen(current)
+        else:
+            services.resolve(current, current_user.id)
+    except MessagingRuleError as exc:
+        return _rule_error(patient, current, exc)
+    return _back(patient, current)
+
+
+@bp.route("/team/inbox")
+@login_required
+@no_patient_data("the member's inbox across their own patients; each shown thread is audited")
+def inbox():
+    if current_user.role is not Role.CARE_TEAM:
+        abort(404)
+    member = services.member_for_user(current_user.id)
+    if member is None:
+        abort(404)
+    view = request.args.get("view", "unassigned")
+    if view not in queries.VIEWS:
+        abort(404)
+    topic = request.args.get("topic") or None
+    try:
+        topic_value = Topic(topic) if topic else None
+    except ValueError:
+        abort(404)
+    patient_id = request.args.get("patient", type=int)
+    page = _page()
+    rows, total = queries.inbox(member, view, page, topic=topic_value, patient_id=patient_id)
+    for row in rows:  # the inbox shows subjects: record who saw whose
+        audit.record(
+            action="view",
+            resource="messaging.inbox",
+            resource_id=row.id,
+            patient_id=row.patient_id,
+            actor_id=current_user.id,
+            capacity="care_team",
+        )
+    unread = queries.unread_counts([t.id for t in rows], current_user.id, include_internal=True)
+    return render_template(
+        "messaging/inbox.html",
+        threads=rows,
+        total=total,
+        view=view,
+        views=VIEW_LABELS,
+        topics=TOPIC_LABELS,
+        topic=topic,
+        patient_id=patient_id,
+        page=page,
+        pages=_pages(total),
+        unread=unread,
+        patients=queries.my_patients(member),
+        is_overdue=services.is_overdue,
+        status_open=ThreadStatus.OPEN,
+    )
+
+
+@bp.app_context_processor
+def inbox_badge():
+    """The count in the care team's navigation: conversations waiting for them."""
+
+    def count() -> int:
+        if not current_user.is_authenticated or current_user.role is not Role.CARE_TEAM:
+            return 0
+        member = services.member_for_user(current_user.id)
+        return queries.needs_me_count(member) if member else 0
+
+    return {"inbox_badge": count}
