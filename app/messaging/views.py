@@ -220,9 +220,7 @@ def note(patient, thread_id: int):
     current = _thread_or_404(patient, thread_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        return _render_thread(
-            patient, current, ReplyForm(), True, 422, note_form=form
-        )
+        return _render_thread(patient, current, ReplyForm(), True, 422, note_form=form)
     services.add_message(
         current, body=form.body.data, author_id=current_user.id, capacity="care_team", internal=True
     )
