@@ -25,6 +25,7 @@ from app.core.access import no_patient_data
 from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail
 from app.extensions import db
+from app.notifications.models import OutboundSms
 from app.patients.models import Patient
 from app.team.models import CareTeamMember, Discipline
 
@@ -230,7 +231,7 @@ def toggle_active(user_id: int):
 
 
 @bp.route("/outbox")
-@no_patient_data("emails sent by the system (sign-in links only, no health information)")
+@no_patient_data("texts and emails the system sent; they never carry health details")
 def outbox():
     page = _page()
     total = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)))
@@ -240,9 +241,16 @@ def outbox():
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    texts = db.session.scalars(
+        sa.select(OutboundSms)
+        .order_by(OutboundSms.created_at.desc(), OutboundSms.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
     return render_template(
         "admin/outbox.html",
         emails=emails,
+        texts=texts,
         total=total,
         page=page,
         pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),

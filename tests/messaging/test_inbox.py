@@ -314,3 +314,42 @@ def test_inbox_is_paginated_with_fixed_queries(team, new_browser, count_queries)
     db.session.commit()
     assert count() == small
     assert "Page 1 of 3" in inbox_html(nurse, "all")
+
+
+def test_admin_outbox_shows_the_text(team, new_browser, make_user):
+    maria = login(new_browser, team["users"]["patient"])
+    url = write(maria, team["patient"])
+    login(new_browser, team["users"]["pharmacist"]).post(url, {"body": "Sí"})
+    admin = login(new_browser, make_user(Role.ADMIN))
+    html = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "CareCircle: su equipo de atención le envió un mensaje." in html
+    assert "(503) 555-0101" in html
+
+
+def test_patient_thread_list_queries_do_not_grow(team, new_browser, count_queries):
+    from app.messaging import services
+
+    maria = login(new_browser, team["users"]["patient"])
+    pid = team["patient"].id
+
+    def count():
+        with count_queries() as c:
+            assert maria.get(f"/patients/{pid}/messages").status_code == 200
+        return c.count
+
+    write(maria, team["patient"])
+    small = count()
+    for n in range(30):
+        services.start_thread(
+            patient_id=pid,
+            topic=services.Topic.OTHER,
+            subject=f"S{n}",
+            body="hola",
+            author_id=team["users"]["nurse"].id,
+            capacity="care_team",
+        )
+    db.session.commit()
+    assert count() == small
+    page = maria.get(f"/patients/{pid}/messages").get_data(as_text=True)
+    assert page.count('class="thread-row') == 20  # one page of 20 out of 31
+    assert f"/patients/{pid}/messages?page=2" in page
