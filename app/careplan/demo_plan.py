@@ -227,6 +227,15 @@ def _maria(p, users, members, orgs):
         author_id=users["maria"].id,
         capacity="patient",
     )
+    messaging.start_thread(
+        patient_id=p.id,
+        topic=Topic.SOCIAL_NEEDS,
+        subject="Ayuda con la renta",
+        body="Este mes no me alcanza para la renta. ¿Hay algún programa que me pueda ayudar?",
+        author_id=users["maria"].id,
+        capacity="patient",
+        now=utcnow() - timedelta(hours=20),
+    )
     messaging.add_message(
         thread,
         body="Hola María: es mejor con la comida. Caminar después de cenar está muy bien.",
@@ -380,6 +389,16 @@ def _james(p, users, members, orgs):
         owner_kind=OwnerKind.PATIENT,
     )
     del nurse
+    messaging.start_thread(
+        patient_id=p.id,
+        topic=Topic.SYMPTOMS,
+        subject="Dad's ankles are swollen",
+        body="Hi, this is Ana. Dad's ankles look more swollen than last week and he gained "
+        "3 pounds since Monday. Should we come in?",
+        author_id=users["ana"].id,
+        capacity="caregiver",
+        now=utcnow() - timedelta(hours=6),
+    )
 
 
 def _leo(p, users, members, orgs):

@@ -36,6 +36,9 @@ SHOTS = [
     ("james-decisions.png", "james", "/patients/2/decisions"),
     ("nurse-summary-flags.png", "nurse", "/patients/2"),
     ("ana-plan-no-sensitive.png", "ana", "/patients/2/plan"),
+    ("pharmacist-inbox.png", "pharmacist", "/team/inbox?view=all"),
+    ("maria-new-message-es.png", "maria", "/patients/1/messages/new"),
+    ("pharmacist-thread.png", "pharmacist", "/patients/1/messages/1"),
 ]
 
 
