@@ -74,3 +74,23 @@ def test_thread_reply_and_validation(people, new_browser):
     other = new_browser()
     other.login(people["other_team"].email)
     assert other.get(url).status_code == 404
+
+
+def test_posts_without_csrf_are_refused_and_write_nothing(people, new_browser):
+    pid = people["patient"].id
+    me = new_browser()
+    me.login(people["me"].email)
+    url = me.post(f"/patients/{pid}/messages/new", NEW).headers["Location"]
+    team = new_browser()
+    team.login(people["team"].email)
+    for path, data in (
+        (url, {"body": "hi"}),
+        (f"{url}/note", {"body": "n"}),
+        (f"{url}/claim", {}),
+        (f"{url}/resolve", {}),
+        (f"/patients/{pid}/messages/new", NEW),
+    ):
+        assert team.client.post(path, data=data).status_code == 400, path
+    assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 1
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Thread)).assignee_id is None
