@@ -24,6 +24,7 @@ from app.core import audit
 from app.core.access import no_patient_data
 from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail
+from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.notifications.models import OutboundSms
 from app.patients.models import Patient
@@ -39,13 +40,6 @@ def admins_only():
         abort(404)
 
 
-def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > 10_000:
-        abort(404)
-    return page
-
-
 @bp.route("/")
 @no_patient_data("administration start page with account counts")
 def index():
@@ -58,7 +52,7 @@ def index():
 @bp.route("/users")
 @no_patient_data("lists accounts (names, emails, roles), no health information")
 def users():
-    page = _page()
+    page = page_arg()
     role = request.args.get("role")
     query = sa.select(User)
     if role in {r.value for r in Role}:
@@ -74,7 +68,7 @@ def users():
         users=rows,
         total=total,
         page=page,
-        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        pages=page_count(total, PER_PAGE),
         role=role,
         Role=Role,
         action_form=EmptyForm(),
@@ -233,7 +227,7 @@ def toggle_active(user_id: int):
 @bp.route("/outbox")
 @no_patient_data("texts and emails the system sent; they never carry health details")
 def outbox():
-    page = _page()
+    page = page_arg()
     total = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)))
     emails = db.session.scalars(
         sa.select(OutboundEmail)
@@ -253,5 +247,5 @@ def outbox():
         texts=texts,
         total=total,
         page=page,
-        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        pages=page_count(total, PER_PAGE),
     )

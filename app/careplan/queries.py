@@ -171,7 +171,12 @@ def last_visit(user_id: int, patient_id: int) -> PlanVisit | None:
     )
 
 
-def recent_changes(patient_id: int, hidden: frozenset[str], page: int, per_page: int = 30):
+CHANGES_PER_PAGE = 30
+
+
+def recent_changes(
+    patient_id: int, hidden: frozenset[str], page: int, per_page: int = CHANGES_PER_PAGE
+):
     conditions = [PlanChange.patient_id == patient_id, visible(PlanChange.sensitivity, hidden)]
     total = db.session.scalar(sa.select(sa.func.count(PlanChange.id)).where(*conditions))
     rows = list(

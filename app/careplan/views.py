@@ -28,6 +28,7 @@ from app.careplan.labels import (
 )
 from app.careplan.models import (
     CLOSED_STATUSES,
+    Area,
     FlagStatus,
     ItemKind,
     ItemStatus,
@@ -42,6 +43,7 @@ from app.careplan.models import (
 from app.careplan.services import PlanRuleError
 from app.core.access import Permission, can, patient_route
 from app.core.forms import EmptyForm
+from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.patients import queries as patient_queries
 from app.team.models import Discipline, Organization
@@ -179,9 +181,7 @@ def _day_in_week(patient, raw: str) -> date:
 @bp.route("/patients/<int:patient_id>/changes")
 @patient_route(Permission.VIEW_PLAN, "careplan.changes")
 def changes(patient):
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > 10_000:
-        abort(404)
+    page = page_arg()
     visit = queries.last_visit(current_user.id, patient.id)
     since = visit.seen_at if visit else None
     rows, total = queries.recent_changes(patient.id, hidden_categories(), page)
@@ -193,7 +193,7 @@ def changes(patient):
         rows=rows,
         since=since,
         page=page,
-        pages=max(1, (total + 29) // 30),
+        pages=page_count(total, queries.CHANGES_PER_PAGE),
     )
 
 
@@ -215,8 +215,6 @@ def _apply(form: PlanItemForm, plan_item: PlanItem, patient) -> None:
     plan_item.title = form.title.data.strip()
     plan_item.details = (form.details.data or "").strip() or None
     plan_item.why_it_matters = (form.why_it_matters.data or "").strip() or None
-    from app.careplan.models import Area
-
     plan_item.area = Area(form.area.data)
     plan_item.status = ItemStatus(form.status.data)
     plan_item.discipline = Discipline(form.discipline.data)

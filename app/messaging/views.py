@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
@@ -14,6 +14,7 @@ from app.careplan.changes import hidden_categories, visible
 from app.core import audit
 from app.core.access import Capacity, Permission, can, no_patient_data, patient_route
 from app.core.forms import EmptyForm
+from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.messaging import bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm
@@ -21,17 +22,7 @@ from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
 from app.messaging.models import Message, Thread, ThreadStatus, Topic
 from app.messaging.services import MessagingRuleError
 from app.patients import queries as patient_queries
-
-
-def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > 10_000:
-        abort(404)
-    return page
-
-
-def _pages(total: int) -> int:
-    return max(1, (total + queries.PER_PAGE - 1) // queries.PER_PAGE)
+from app.team.models import CareTeamMember
 
 
 def _thread_or_404(patient, thread_id: int) -> Thread:
@@ -44,7 +35,7 @@ def _thread_or_404(patient, thread_id: int) -> Thread:
         )
         .options(
             joinedload(Thread.plan_item),
-            joinedload(Thread.assignee).joinedload(services.CareTeamMember.user),
+            joinedload(Thread.assignee).joinedload(CareTeamMember.user),
         )
     ).first()
     if thread is None:
@@ -59,7 +50,7 @@ def _team_side() -> bool:
 @bp.route("/patients/<int:patient_id>/messages")
 @patient_route(Permission.VIEW_MESSAGES, "messaging.threads")
 def threads(patient):
-    page = _page()
+    page = page_arg()
     rows, total = queries.patient_threads(patient.id, hidden_categories(), page)
     unread = queries.unread_counts(
         [t.id for t in rows], current_user.id, include_internal=_team_side()
@@ -72,7 +63,7 @@ def threads(patient):
         unread=unread,
         total_unread=queries.unread_total(patient.id, hidden_categories(), current_user.id),
         page=page,
-        pages=_pages(total),
+        pages=page_count(total, queries.PER_PAGE),
     )
 
 
@@ -103,7 +94,7 @@ def new_thread(patient):
         flash(_("Your message was sent to your care team."), "success")
         return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
     status = 422 if form.is_submitted() else 200
-    hours = {Topic(k): v for k, v in services.current_app.config["MESSAGE_RESPONSE_HOURS"].items()}
+    hours = {Topic(k): v for k, v in current_app.config["MESSAGE_RESPONSE_HOURS"].items()}
     return render_template(
         "messaging/new_thread.html",
         patient=patient,
@@ -262,7 +253,7 @@ def inbox():
     except ValueError:
         abort(404)
     patient_id = request.args.get("patient", type=int)
-    page = _page()
+    page = page_arg()
     rows, total = queries.inbox(member, view, page, topic=topic_value, patient_id=patient_id)
     for row in rows:  # the inbox shows subjects: record who saw whose
         audit.record(
@@ -284,7 +275,7 @@ def inbox():
         topic=topic,
         patient_id=patient_id,
         page=page,
-        pages=_pages(total),
+        pages=page_count(total, queries.PER_PAGE),
         unread=unread,
         patients=queries.my_patients(member),
         is_overdue=services.is_overdue,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,6 +10,7 @@ from app.caregivers.labels import SCOPE_LABELS
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.db import utcnow
+from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.patients import bp, queries
 from app.patients.forms import (
@@ -132,9 +133,7 @@ def edit_profile(patient):
 @login_required
 @patient_route(Permission.VIEW_AUDIT_LOG, "patient.access_log")
 def access_log(patient):
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > 10_000:
-        abort(404)
+    page = page_arg()
     per_page = 25
     rows, total = queries.access_log(patient, page, per_page)
     return render_template(
@@ -143,7 +142,7 @@ def access_log(patient):
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, (total + per_page - 1) // per_page),
+        pages=page_count(total, per_page),
         resource_labels=RESOURCE_LABELS,
         capacity_labels=CAPACITY_LABELS,
         action_labels=ACTION_LABELS,
@@ -193,14 +192,9 @@ def edit_preferences(patient):
     )
     if form.validate_on_submit():
         for name in PATIENT_FIELDS:
-            value = getattr(form, name).data
-            setattr(
-                patient,
-                name,
-                value.strip() or None
-                if isinstance(value, str) and name in ("preferred_name", "pronouns")
-                else value,
-            )
+            setattr(patient, name, getattr(form, name).data)
+        patient.preferred_name = (patient.preferred_name or "").strip() or None
+        patient.pronouns = (patient.pronouns or "").strip() or None
         for name in PREFERENCE_FIELDS:
             value = getattr(form, name).data
             if isinstance(value, str):

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, render_template
 from flask_login import current_user, login_required
 
 from app.auth.models import Role
 from app.core.access import no_patient_data
+from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.patients.models import Patient
 from app.team import bp
@@ -20,9 +21,7 @@ PER_PAGE = 25
 def my_patients():
     if current_user.role is not Role.CARE_TEAM:
         abort(404)
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > 10_000:
-        abort(404)
+    page = page_arg()
     mine = (
         sa.select(Patient, CareTeamAssignment.is_coordinator)
         .join(CareTeamAssignment, CareTeamAssignment.patient_id == Patient.id)
@@ -40,5 +39,5 @@ def my_patients():
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        pages=page_count(total, PER_PAGE),
     )
