@@ -46,6 +46,7 @@ def import_models() -> None:
     from app.messaging import models as _messaging  # noqa: F401
     from app.notifications import models as _notifications  # noqa: F401
     from app.patients import models as _patients  # noqa: F401
+    from app.reminders import models as _reminders  # noqa: F401
     from app.team import models as _team  # noqa: F401
 
 
@@ -102,7 +103,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, auth, caregivers, careplan, messaging, patients, team
+    from app import admin, auth, caregivers, careplan, messaging, patients, reminders, team
     from app.admin import views as _admin_views  # noqa: F401
     from app.auth import views as _auth_views  # noqa: F401
     from app.caregivers import views as _caregiver_views  # noqa: F401
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core import i18n
     from app.messaging import views as _messaging_views  # noqa: F401
     from app.patients import views as _patient_views  # noqa: F401
+    from app.reminders import webhooks as _webhooks  # noqa: F401
     from app.team import views as _team_views  # noqa: F401
 
     i18n.register(app)
@@ -120,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(caregivers.bp)
     app.register_blueprint(careplan.bp)
     app.register_blueprint(messaging.bp)
+    app.register_blueprint(reminders.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(admin.bp)
 

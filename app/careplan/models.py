@@ -146,6 +146,8 @@ class PlanItem(TimestampMixin, db.Model):
     with_whom: Mapped[str | None] = mapped_column(sa.String(120))
     preparation: Mapped[str | None] = mapped_column(sa.Text)
     interpreter_booked: Mapped[bool | None] = mapped_column()
+    #: When the patient confirmed the appointment (e.g. by texting C).
+    patient_confirmed_at: Mapped[datetime | None] = mapped_column()
 
     # referral
     referral_status: Mapped[ReferralStatus | None] = mapped_column(enum_column(ReferralStatus))

@@ -126,7 +126,8 @@ def add_message(
                 member = member_for_user(author_id)
                 thread.assignee_id = member.id if member else None
     db.session.flush()
-    mark_read(thread.id, author_id, now)
+    if author_id is not None:
+        mark_read(thread.id, author_id, now)
     audit.record(
         action=audit_action,
         resource="messaging.thread",

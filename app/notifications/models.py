@@ -28,6 +28,14 @@ class OutboundSms(db.Model):
     body: Mapped[str] = mapped_column(sa.String(320))
     #: Not before this time (quiet hours push it to the next allowed time).
     send_after: Mapped[datetime] = mapped_column(default=utcnow)
-    #: queued, stored (outbox backend), sent, failed
+    #: queued, sending, stored (outbox backend), then Twilio's: accepted, sent, delivered,
+    #: undelivered, failed. Statuses only move forward (see reminders.webhooks).
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     sent_at: Mapped[datetime | None] = mapped_column()
+    #: Twilio's message SID once the API accepted it.
+    provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(sa.String(16))
+    #: Attempts so far; the attempt is recorded before the network call.
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: A dispatcher holds the row until then; an expired lease is reconciled before a resend.
+    lease_until: Mapped[datetime | None] = mapped_column()

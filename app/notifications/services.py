@@ -24,6 +24,7 @@ from app.extensions import db
 from app.notifications.models import OutboundSms
 from app.patients.models import Patient
 from app.patients.queries import current_caregivers, preferences
+from app.reminders.optout import is_opted_out
 
 
 def in_quiet_hours(local: time, start: time, end: time) -> bool:
@@ -87,7 +88,7 @@ def team_replied(thread) -> None:
     locale = patient_user.locale if patient_user and patient_user.locale else patient.language
     if locale not in current_app.config["LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    if "sms" in channels and patient.mobile_phone:
+    if "sms" in channels and patient.mobile_phone and not is_opted_out(patient.mobile_phone):
         with force_locale(locale):
             body = _(
                 "CareCircle: your care team sent you a message. Read it here: %(link)s", link=link
