@@ -121,6 +121,12 @@ class Config:
     TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
     TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
     TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+    # The dispatcher (flask reminders run / dispatch --once)
+    SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 60)
+    SMS_RATE_PER_SECOND = env_int("SMS_RATE_PER_SECOND", 10)
+    SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
+    SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+    SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600)
 
     # Links in emails and texts are built from this, never from the request's Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

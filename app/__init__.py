@@ -146,3 +146,6 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(notification_cli.notifications)
     app.cli.add_command(notification_cli.messaging)
+    from app.reminders import cli as reminder_cli
+
+    app.cli.add_command(reminder_cli.reminders)

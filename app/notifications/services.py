@@ -73,7 +73,9 @@ def queue_sms(
     )
     db.session.add(row)
     db.session.flush()
-    if has_request_context():
+    if has_request_context() and current_app.config["SMS_BACKEND"] == "outbox":
+        # Nothing leaves the building: store it now. Real backends are sent by the
+        # dispatcher (flask reminders run), never on a web request's path.
         on_commit(deliver_due)
     return row
 

@@ -1,0 +1,40 @@
+"""`flask reminders dispatch --once` (cron) and `flask reminders run` (a worker)."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+from flask.cli import AppGroup
+
+from app.reminders import dispatcher
+
+reminders = AppGroup("reminders", help="Send due texts through the SMS backend.")
+
+
+@reminders.command("dispatch")
+@click.option("--once", is_flag=True, required=True, help="Send what is due, then exit.")
+@click.option("--batch", default=50, show_default=True)
+def dispatch_command(once: bool, batch: int) -> None:
+    outcome = dispatcher.dispatch_once(batch)
+    click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
+
+
+@reminders.command("run")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--batch", default=50, show_default=True)
+def run_command(interval: float, batch: int) -> None:
+    """Keep sending due texts until stopped (SIGTERM or Ctrl-C finish the current text)."""
+    stopping = {"now": False}
+
+    def stop(signum, frame):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping["now"]:
+        outcome = dispatcher.dispatch_once(batch)
+        if any(outcome.values()):
+            click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
+        time.sleep(interval)

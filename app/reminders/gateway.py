@@ -1,0 +1,281 @@
+"""The SMS gateway: one `send(to, body)` call in front of two backends.
+
+`outbox` (the default) sends nothing, so development, the demo and most tests need no Twilio
+account. `twilio` sends through Twilio's Messages API with the official library.
+
+The caller (the dispatcher) decides what to do with a failure, so errors come in two kinds:
+`TransientSmsError` (try again later: rate limited, Twilio down, network trouble) and
+`PermanentSmsError` (retrying cannot help: bad number, recipient unsubscribed...). A transient
+error after the request left may hide a message Twilio did accept (a read timeout, a dropped
+connection), so the dispatcher must reconcile (`find_sent`) before it resends.
+
+Statuses are in the app's words (see OutboundSms.status): Twilio's first statuses become
+"accepted", because "queued" and "sending" mean "not sent yet" here.
+
+Health data rule: message bodies and phone numbers are never logged, nor put in exception
+messages (Twilio's own error text often quotes the number). Only SIDs and error codes are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, Self
+from uuid import uuid4
+
+import requests
+from flask import Flask, current_app
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+# The library logs every request URL at INFO, and find_sent's URL carries the phone number
+# (?To=...). Its own logger is silenced; ours says what matters, without numbers.
+_library_http_log = logging.getLogger(f"{__name__}.twilio_http")
+_library_http_log.setLevel(logging.WARNING)
+
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+#: Seconds to wait for Twilio to connect or answer; a stuck call would hold a dispatcher lease.
+DEFAULT_TIMEOUT = 10.0
+STATUS_CALLBACK_PATH = "/sms/status"
+#: How many recent messages to a number `find_sent` looks through.
+FIND_SENT_LIMIT = 50
+_TWILIO_PENDING = {"queued", "accepted", "scheduled", "sending"}
+
+# Twilio error codes the rest of the app reacts to.
+INVALID_NUMBER = "21211"
+UNSUBSCRIBED = "21610"  # the recipient texted STOP to our sender
+NOT_MOBILE = "21614"
+REGION_NOT_ENABLED = "21408"
+
+
+@dataclass
+class SmsResult:
+    """What the provider said: its message SID and status ("stored", "accepted", "sent"...)."""
+
+    sid: str
+    status: str
+
+
+class SmsError(Exception):
+    """A text was not accepted. `code` is the provider's error code, if it gave one."""
+
+    def __init__(
+        self, message: str = "", *, code: str | None = None, http_status: int | None = None
+    ) -> None:
+        super().__init__(message or f"SMS not accepted (code {code}, HTTP {http_status})")
+        self.code = code
+        self.http_status = http_status
+
+
+class TransientSmsError(SmsError):
+    """Try again later: HTTP 429, HTTP 5xx, a network error or a timeout."""
+
+
+class PermanentSmsError(SmsError):
+    """Do not retry: Twilio refused this message (another 4xx). `code` is always set."""
+
+    code: str
+
+    def __init__(self, message: str = "", *, code: str, http_status: int | None = None) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+
+
+class SmsBackend(Protocol):
+    def send(self, to: str, body: str) -> SmsResult: ...
+
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SmsResult | None: ...
+
+    def close(self) -> None: ...
+
+
+class _Closable:
+    """Backends are context managers so a batch can reuse one HTTP connection and release it."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class OutboxBackend(_Closable):
+    """Sends nothing: the row stays in the database for admins to read (status "stored")."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = config
+
+    def send(self, to: str, body: str) -> SmsResult:
+        result = SmsResult(sid=f"OUTBOX{uuid4().hex}", status="stored")
+        log.info("sms stored in outbox sid=%s", result.sid)
+        return result
+
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SmsResult | None:
+        """Nothing ever leaves the outbox, so an interrupted send never went out."""
+        return None
+
+
+class TwilioBackend(_Closable):
+    """Twilio's Messages API through the official `twilio` library.
+
+    `TWILIO_API_BASE_URL` replaces the API host (the library builds every URL from
+    `client.api.base_url`), so tests can point it at a local fake server.
+    """
+
+    def __init__(self, config: Mapping[str, Any], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        account_sid = config.get("TWILIO_ACCOUNT_SID") or ""
+        auth_token = config.get("TWILIO_AUTH_TOKEN") or ""
+        if not account_sid or not auth_token:
+            raise RuntimeError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        self.messaging_service_sid = config.get("TWILIO_MESSAGING_SERVICE_SID") or ""
+        self.from_number = config.get("TWILIO_FROM_NUMBER") or ""
+        if not self.messaging_service_sid and not self.from_number:
+            raise RuntimeError(
+                "SMS_BACKEND=twilio needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"
+            )
+        base_url = (config.get("TWILIO_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
+        public_base = config.get("PUBLIC_BASE_URL") or ""
+        if not public_base:
+            raise RuntimeError("SMS_BACKEND=twilio needs PUBLIC_BASE_URL for status callbacks")
+        self.status_callback = public_base.rstrip("/") + STATUS_CALLBACK_PATH
+
+        self._http = TwilioHttpClient(timeout=timeout, logger=_library_http_log)
+        self.client = Client(
+            username=account_sid,
+            password=auth_token,
+            account_sid=account_sid,
+            http_client=self._http,
+        )
+        self.client.api.base_url = base_url
+        if base_url != DEFAULT_API_BASE_URL:
+            # TWILIO_EDGE / TWILIO_REGION from the environment would rewrite the host name,
+            # which only makes sense for api.twilio.com.
+            self.client.edge = None
+            self.client.region = None
+
+    def send(self, to: str, body: str) -> SmsResult:
+        sender = (
+            {"messaging_service_sid": self.messaging_service_sid}
+            if self.messaging_service_sid
+            else {"from_": self.from_number}
+        )
+        with _twilio_errors("send"):
+            message = self.client.messages.create(
+                to=to, body=body, status_callback=self.status_callback, **sender
+            )
+        if not message.sid:
+            log.warning("sms outcome unknown: Twilio answer without a SID")
+            raise TransientSmsError("Twilio answered without a message SID")
+        result = SmsResult(sid=message.sid, status=normalise_status(message.status))
+        log.info("sms accepted by Twilio sid=%s status=%s", result.sid, result.status)
+        return result
+
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SmsResult | None:
+        """The newest message Twilio holds to `to` with exactly `body`, created at or after
+        `since`, or None.
+
+        Used to settle a send whose outcome was lost (worker died, timeout). Lists by recipient
+        only: Twilio's DateSent filters would miss messages still queued (no date_sent yet).
+        Raises TransientSmsError / PermanentSmsError like `send`.
+        """
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        with _twilio_errors("lookup"):
+            messages = self.client.messages.list(to=to, limit=FIND_SENT_LIMIT)
+        for message in messages:  # newest first
+            if not str(message.direction or "").startswith("outbound"):
+                continue
+            if message.date_created is not None and message.date_created < since:
+                break
+            if message.body == body and message.sid:
+                log.info("sms found at Twilio sid=%s", message.sid)
+                return SmsResult(sid=message.sid, status=normalise_status(message.status))
+        return None
+
+    def close(self) -> None:
+        if self._http.session is not None:
+            self._http.session.close()
+
+
+def normalise_status(status: str | None) -> str:
+    """Twilio's first statuses (queued, accepted, scheduled, sending) all become "accepted".
+
+    "queued" and "sending" already mean something here (waiting for / claimed by a dispatcher),
+    so storing Twilio's word would make the dispatcher send the text again.
+    """
+    status = str(status or "")
+    return "accepted" if status in _TWILIO_PENDING or not status else status
+
+
+@contextmanager
+def _twilio_errors(action: str) -> Iterator[None]:
+    """Turn the library's and requests' exceptions into Transient/PermanentSmsError."""
+    try:
+        yield
+    except (TwilioRestException, TwilioServiceException) as exc:
+        raise _classify(exc.status, exc.code, action) from None  # its text may quote the number
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    ) as exc:
+        log.warning("sms %s failed: network error %s", action, type(exc).__name__)
+        raise TransientSmsError(f"network error talking to Twilio: {type(exc).__name__}") from exc
+    except ValueError as exc:  # a 2xx answer that is not JSON: the text may have gone
+        log.warning("sms %s outcome unknown: unreadable Twilio answer", action)
+        raise TransientSmsError("unreadable answer from Twilio") from exc
+    except TwilioException as exc:  # list() failures: TwilioException("...", response)
+        response = next((arg for arg in exc.args if hasattr(arg, "status_code")), None)
+        if response is None:
+            log.warning("sms %s failed: %s", action, type(exc).__name__)
+            raise TransientSmsError(f"Twilio library error: {type(exc).__name__}") from None
+        raise _classify(response.status_code, _error_code(response.text), action) from None
+
+
+def _error_code(text: str) -> object:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return None
+    return payload.get("code") if isinstance(payload, dict) else None
+
+
+def _classify(http_status: int, error_code: object, action: str) -> SmsError:
+    """429 and 5xx are worth retrying; any other refusal is final for this message."""
+    status = int(http_status)
+    code = str(error_code) if error_code is not None else str(status)
+    if status == 429 or status >= 500:
+        log.warning("sms %s failed: Twilio HTTP %s code=%s (retry later)", action, status, code)
+        return TransientSmsError(code=code, http_status=status)
+    log.warning("sms %s refused: Twilio HTTP %s code=%s", action, status, code)
+    return PermanentSmsError(code=code, http_status=status)
+
+
+BACKENDS: dict[str, type[OutboxBackend] | type[TwilioBackend]] = {
+    "outbox": OutboxBackend,
+    "twilio": TwilioBackend,
+}
+
+
+def get_backend(app: Flask | None = None) -> OutboxBackend | TwilioBackend:
+    """The backend named by SMS_BACKEND, built from the app's current config."""
+    config = (app or current_app).config
+    name = config.get("SMS_BACKEND") or "outbox"
+    try:
+        backend_class = BACKENDS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown SMS_BACKEND {name!r}; use one of {sorted(BACKENDS)}") from None
+    return backend_class(config)
