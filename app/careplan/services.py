@@ -126,7 +126,16 @@ def add_item(
         capacity=capacity,
     )
     refresh_flags(patient_id)
+    _replan_reminders(item)
     return item
+
+
+def _replan_reminders(item: PlanItem) -> None:
+    """Appointment reminders follow the appointment: moved, cancelled or closed."""
+    if item.kind is ItemKind.APPOINTMENT:
+        from app.reminders.scheduling import replan_item
+
+        replan_item(item)
 
 
 def save_item(item: PlanItem, before: dict) -> list[str]:
@@ -148,6 +157,7 @@ def save_item(item: PlanItem, before: dict) -> list[str]:
         fields=changed,
     )
     refresh_flags(item.patient_id)
+    _replan_reminders(item)
     return changed
 
 

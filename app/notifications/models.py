@@ -39,3 +39,9 @@ class OutboundSms(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     #: A dispatcher holds the row until then; an expired lease is reconciled before a resend.
     lease_until: Mapped[datetime | None] = mapped_column()
+    #: The plan item a reminder is about (re-planned when the item moves or closes).
+    plan_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
+    )
+    #: Identifies one planned reminder ("appt:<item>:<lead>:<number>"): never planned twice.
+    reminder_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)

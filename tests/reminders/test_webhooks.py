@@ -210,7 +210,7 @@ def test_failed_with_unsubscribed_code_opts_the_number_out(client, maria):
     _text("SMout2")
     status(client, "SMout2", "failed", code="21610")
     db.session.expire_all()
-    row = db.session.scalar(sa.select(OutboundSms))
+    row = db.session.scalar(sa.select(OutboundSms).where(OutboundSms.provider_sid == "SMout2"))
     assert (row.status, row.error_code) == ("failed", "21610")
     assert db.session.scalar(sa.select(PhoneOptOut.opted_out)) is True
 
@@ -236,4 +236,9 @@ def test_after_stop_no_text_is_queued(client, maria, make_member, assign, new_br
     nurse.login(db.session.get(User, member.user_id).email)
     thread = db.session.scalar(sa.select(Thread))
     nurse.post(f"/patients/{maria['patient'].id}/messages/{thread.id}", {"body": "Hola"})
-    assert db.session.scalars(sa.select(OutboundSms)).all() == []
+    assert (
+        db.session.scalars(
+            sa.select(OutboundSms).where(OutboundSms.purpose == "team_replied")
+        ).all()
+        == []
+    )
