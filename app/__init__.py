@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core import i18n
     from app.messaging import views as _messaging_views  # noqa: F401
     from app.patients import views as _patient_views  # noqa: F401
+    from app.reminders import views as _reminder_views  # noqa: F401
     from app.reminders import webhooks as _webhooks  # noqa: F401
     from app.team import views as _team_views  # noqa: F401
 

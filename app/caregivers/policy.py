@@ -39,6 +39,7 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.COMPLETE_TASKS,
         P.MANAGE_DECISIONS,
         P.TRIAGE_MESSAGES,
+        P.VIEW_TEXTS,
     }
 )
 

@@ -43,6 +43,7 @@ class Permission(enum.StrEnum):
     COMPLETE_TASKS = "complete_tasks"  # tick off self-care tasks
     MANAGE_DECISIONS = "manage_decisions"  # open, answer and settle shared decisions (team)
     TRIAGE_MESSAGES = "triage_messages"  # claim, assign, note and resolve threads (team)
+    VIEW_TEXTS = "view_texts"  # the history of texts sent about this patient
     MANAGE_CARE_TEAM = "manage_care_team"
 
 

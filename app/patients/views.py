@@ -39,6 +39,8 @@ RESOURCE_LABELS = {
     "careplan.decisions": _l("Decisions about your care"),
     "messaging.threads": _l("Your messages"),
     "messaging.thread": _l("A message thread"),
+    "messaging.inbox": _l("Your message in the care team's inbox"),
+    "reminders.texts": _l("The texts we sent you"),
     "caregivers.grant": _l("Who can help with your record"),
 }
 

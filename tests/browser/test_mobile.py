@@ -26,6 +26,7 @@ PAGES = {
         "/patients/1/preferences/edit",
         "/patients/1/goals",
         "/patients/1/decisions",
+        "/patients/1/texts",
     ],
     "ana@demo.carecircle.test": [
         "/caregiving/",

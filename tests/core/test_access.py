@@ -89,6 +89,7 @@ EXPECTED = {
         Permission.COMPLETE_TASKS,
         Permission.MANAGE_DECISIONS,
         Permission.TRIAGE_MESSAGES,
+        Permission.VIEW_TEXTS,
     },
     "other_member": set(),
     "caregiver": {

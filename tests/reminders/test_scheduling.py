@@ -180,3 +180,41 @@ def test_demo_patient_gets_a_spanish_reminder_in_the_outbox(app, seeded):
     assert all(r.locale == "es" and "Responda C" in r.body for r in rows)
     assert all(r.send_after.astimezone(LA).time() >= time(9, 0) for r in rows)
     assert datetime.now(UTC) < max(r.send_after for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("patient", 200), ("team", 200), ("caregiver", 404), ("admin", 404), ("other_team", 404)],
+)
+def test_history_of_texts_with_delivery_status(
+    app, maria, new_browser, make_member, assign, make_user, grant, who, status
+):
+    from app.auth.models import Role, User
+
+    item = appointment(maria, local(2030, 12, 10, 10, 0))
+    replan_item(item, now=local(2030, 12, 1, 12, 0))
+    db.session.execute(
+        sa.update(OutboundSms)
+        .where(OutboundSms.send_after < local(2030, 12, 9))
+        .values(status="delivered")
+    )
+    member = make_member()
+    assign(maria["patient"], member)
+    caregiver = make_user(Role.CAREGIVER)
+    grant(maria["patient"], caregiver, scopes=["plan", "messages", "reminders"])
+    users = {
+        "patient": db.session.get(User, maria["patient"].user_id),
+        "team": db.session.get(User, member.user_id),
+        "caregiver": caregiver,
+        "admin": make_user(Role.ADMIN),
+        "other_team": db.session.get(User, make_member().user_id),
+    }
+    b = new_browser()
+    b.login(users[who].email)
+    response = b.get(f"/patients/{maria['patient'].id}/texts")
+    assert response.status_code == status
+    if status == 200:
+        html = response.get_data(as_text=True)
+        assert html.count('class="text-entry"') == 2
+        assert "Entregado" in html or "Delivered" in html
+        assert "Esperando" in html or "Waiting to be sent" in html
