@@ -33,6 +33,8 @@ class Patient(TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="America/Los_Angeles")
     #: Mobile phone in E.164 (validated with phonenumbers).
     mobile_phone: Mapped[str | None] = mapped_column(sa.String(16))
+    #: When the patient proved the number is theirs with a texted code (NULL: not verified).
+    mobile_phone_verified_at: Mapped[datetime | None] = mapped_column()
     #: The CCO's member id.
     member_number: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     organization_id: Mapped[int | None] = mapped_column(

@@ -39,3 +39,21 @@ class InboundSms(db.Model):
     #: What we did with it: opt_out, opt_in, help, confirm, reschedule, message, unknown.
     handled_as: Mapped[str] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PhoneVerification(db.Model):
+    """A code texted to a new number; the number is saved only once the code comes back."""
+
+    __tablename__ = "phone_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    phone: Mapped[str] = mapped_column(sa.String(16))
+    #: sha256 of the 6-digit code.
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    verified_at: Mapped[datetime | None] = mapped_column()

@@ -27,6 +27,8 @@ PAGES = {
         "/patients/1/goals",
         "/patients/1/decisions",
         "/patients/1/texts",
+        "/patients/1/phone",
+        "/patients/1/phone/verify",
     ],
     "ana@demo.carecircle.test": [
         "/caregiving/",
