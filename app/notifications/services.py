@@ -58,9 +58,16 @@ def queue_sms(
     locale: str,
     body: str,
     now: datetime | None = None,
+    send_after: datetime | None = None,
+    **links,
 ) -> OutboundSms:
+    """Put a text in the outbox. By default it waits for the end of the patient's quiet
+    hours; callers that planned their own time (reminders, codes asked for right now) pass
+    `send_after`. `links` are extra columns such as plan_item_id and reminder_key."""
     now = now or utcnow()
-    prefs = preferences(patient.id)
+    if send_after is None:
+        prefs = preferences(patient.id)
+        send_after = next_allowed(now, patient.timezone, prefs.quiet_start, prefs.quiet_end)
     row = OutboundSms(
         to_number=to,
         user_id=user_id,
@@ -69,7 +76,8 @@ def queue_sms(
         locale=locale,
         body=body,
         created_at=now,
-        send_after=next_allowed(now, patient.timezone, prefs.quiet_start, prefs.quiet_end),
+        send_after=send_after,
+        **links,
     )
     db.session.add(row)
     db.session.flush()

@@ -22,7 +22,7 @@ from app.careplan.models import CLOSED_STATUSES, ItemKind, PlanItem
 from app.core.db import utcnow
 from app.extensions import db
 from app.notifications.models import OutboundSms
-from app.notifications.services import next_allowed, public_link
+from app.notifications.services import next_allowed, public_link, queue_sms
 from app.patients.models import Patient
 from app.patients.queries import preferences
 from app.reminders.optout import is_opted_out
@@ -89,18 +89,17 @@ def replan_item(item: PlanItem, now: datetime | None = None) -> int:
         )
         if already is not None:
             continue  # claimed or sent already: never twice
-        db.session.add(
-            OutboundSms(
-                to_number=phone,
-                user_id=patient.user_id,
-                patient_id=patient.id,
-                purpose="appointment",
-                locale=locale,
-                body=body,
-                send_after=send_at,
-                plan_item_id=item.id,
-                reminder_key=key,
-            )
+        queue_sms(
+            patient=patient,
+            to=phone,
+            user_id=patient.user_id,
+            purpose="appointment",
+            locale=locale,
+            body=body,
+            now=now,
+            send_after=send_at,
+            plan_item_id=item.id,
+            reminder_key=key,
         )
         planned += 1
     db.session.flush()

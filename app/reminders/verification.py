@@ -8,17 +8,14 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core import audit
 from app.core.db import utcnow
-from app.core.uow import on_commit
 from app.extensions import db
-from app.notifications.models import OutboundSms
-from app.notifications.services import deliver_due
+from app.notifications.services import queue_sms
 from app.reminders.models import PhoneVerification
 
 CODE_MINUTES = 10
@@ -57,20 +54,16 @@ def start(patient, phone: str, locale: str) -> PhoneVerification:
             minutes=CODE_MINUTES,
         )
     # Asked for right now by the person holding the phone: quiet hours do not apply.
-    db.session.add(
-        OutboundSms(
-            to_number=phone,
-            user_id=patient.user_id,
-            patient_id=patient.id,
-            purpose="verify",
-            locale=locale,
-            body=body,
-            send_after=now,
-        )
+    queue_sms(
+        patient=patient,
+        to=phone,
+        user_id=patient.user_id,
+        purpose="verify",
+        locale=locale,
+        body=body,
+        now=now,
+        send_after=now,
     )
-    db.session.flush()
-    if has_request_context() and current_app.config["SMS_BACKEND"] == "outbox":
-        on_commit(deliver_due)
     return row
 
 
