@@ -61,6 +61,15 @@ class CaregiverGrant(TimestampMixin, db.Model):
     caregiver: Mapped[User] = relationship(foreign_keys=[caregiver_id], lazy="raise")
     patient: Mapped[Patient] = relationship(lazy="raise")
 
+    @classmethod
+    def current_at(cls, now: datetime):
+        """SQL twin of `is_current`: not revoked, started, not ended."""
+        return sa.and_(
+            cls.revoked_at.is_(None),
+            cls.starts_at <= now,
+            sa.or_(cls.ends_at.is_(None), cls.ends_at > now),
+        )
+
     def is_current(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         if self.revoked_at is not None or self.starts_at > now:

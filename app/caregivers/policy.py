@@ -67,9 +67,7 @@ def current_grant(caregiver_id: int, patient_id: int) -> CaregiverGrant | None:
         .where(
             CaregiverGrant.caregiver_id == caregiver_id,
             CaregiverGrant.patient_id == patient_id,
-            CaregiverGrant.revoked_at.is_(None),
-            CaregiverGrant.starts_at <= now,
-            sa.or_(CaregiverGrant.ends_at.is_(None), CaregiverGrant.ends_at > now),
+            CaregiverGrant.current_at(now),
         )
         .order_by(CaregiverGrant.id.desc())
         .limit(1)

@@ -24,9 +24,7 @@ def people():
         sa.select(CaregiverGrant)
         .where(
             CaregiverGrant.caregiver_id == current_user.id,
-            CaregiverGrant.revoked_at.is_(None),
-            CaregiverGrant.starts_at <= now,
-            sa.or_(CaregiverGrant.ends_at.is_(None), CaregiverGrant.ends_at > now),
+            CaregiverGrant.current_at(now),
         )
         .options(joinedload(CaregiverGrant.patient))
         .order_by(CaregiverGrant.id)

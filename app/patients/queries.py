@@ -41,9 +41,7 @@ def current_caregivers(patient_id: int) -> list[CaregiverGrant]:
             sa.select(CaregiverGrant)
             .where(
                 CaregiverGrant.patient_id == patient_id,
-                CaregiverGrant.revoked_at.is_(None),
-                CaregiverGrant.starts_at <= now,
-                sa.or_(CaregiverGrant.ends_at.is_(None), CaregiverGrant.ends_at > now),
+                CaregiverGrant.current_at(now),
             )
             .options(joinedload(CaregiverGrant.caregiver))
             .order_by(CaregiverGrant.id)
