@@ -39,6 +39,9 @@ SHOTS = [
     ("pharmacist-inbox.png", "pharmacist", "/team/inbox?view=all"),
     ("maria-new-message-es.png", "maria", "/patients/1/messages/new"),
     ("pharmacist-thread.png", "pharmacist", "/patients/1/messages/1"),
+    ("chw-inbox-es.png", "chw", "/team/inbox"),
+    ("maria-texts-es.png", "maria", "/patients/1/texts"),
+    ("maria-goals-es.png", "maria", "/patients/1/goals"),
 ]
 
 
@@ -75,7 +78,7 @@ def main() -> None:
                 ctx.close()
             for name, who, path in SHOTS:
                 ctx = browser.new_context(
-                    viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
+                    viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
                 )
                 page = ctx.new_page()
                 if who:
