@@ -387,6 +387,15 @@ def count_queries(app):
     return lambda: QueryCounter(db.engine)
 
 
+@pytest.fixture
+def frozen_clock():
+    """`frozen_clock(instant)` stops app time at `instant` (tz-aware); call again to move it."""
+    from app.core.db import set_clock
+
+    yield set_clock
+    set_clock(None)
+
+
 def outbox_emails():
     from app.core.mail import OutboundEmail
 

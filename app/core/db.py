@@ -16,8 +16,22 @@ NAMING_CONVENTION = {
 }
 
 
+#: Set by `set_clock` to run time-driven rules (expiry, birthdays, reminders) at a chosen
+#: instant, e.g. from a test; None means the real clock.
+_clock_override: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC. Every piece of code that asks "what time is it" asks this."""
+    return _clock_override if _clock_override is not None else datetime.now(UTC)
+
+
+def set_clock(instant: datetime | None) -> None:
+    """Freeze `utcnow()` at `instant` (tz-aware), or back to the real clock with None."""
+    global _clock_override
+    if instant is not None and instant.tzinfo is None:
+        raise ValueError("set_clock needs a timezone-aware datetime")
+    _clock_override = instant
 
 
 class UTCDateTime(sa.types.TypeDecorator):
