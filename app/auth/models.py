@@ -40,6 +40,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    #: The user's own mobile (E.164), e.g. a caregiver who gets reminders; never a patient's.
+    mobile_phone: Mapped[str | None] = mapped_column(sa.String(16))
+    #: When the number was proven (a code texted to it, or an invitation link texted to it).
+    mobile_phone_verified_at: Mapped[datetime | None] = mapped_column()
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"

@@ -29,7 +29,8 @@ class OutboundSms(db.Model):
     #: Not before this time (quiet hours push it to the next allowed time).
     send_after: Mapped[datetime] = mapped_column(default=utcnow)
     #: queued, sending, stored (outbox backend), then Twilio's: accepted, sent, delivered,
-    #: undelivered, failed. Statuses only move forward (see reminders.webhooks).
+    #: undelivered, failed; or skipped (never sent: a frequency cap or a changed setting, see
+    #: error_code). Statuses only move forward (see reminders.webhooks).
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     sent_at: Mapped[datetime | None] = mapped_column()
     #: Twilio's message SID once the API accepted it.
@@ -42,6 +43,10 @@ class OutboundSms(db.Model):
     #: The plan item a reminder is about (re-planned when the item moves or closes).
     plan_item_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
+    )
+    #: The patient-chosen schedule a medicine/task/goal reminder came from.
+    schedule_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("reminder_schedules.id", ondelete="SET NULL"), index=True
     )
     #: Identifies one planned reminder ("appt:<item>:<lead>:<number>"): never planned twice.
     reminder_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)

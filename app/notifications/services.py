@@ -24,7 +24,6 @@ from app.extensions import db
 from app.notifications.models import OutboundSms
 from app.patients.models import Patient
 from app.patients.queries import current_caregivers, preferences
-from app.reminders.optout import is_opted_out
 
 
 def in_quiet_hours(local: time, start: time, end: time) -> bool:
@@ -90,26 +89,27 @@ def queue_sms(
 
 def team_replied(thread) -> None:
     """Tell the patient and caregivers with the messages scope that the team answered."""
+    from app.reminders import bodies
+    from app.reminders.links import short_link
+    from app.reminders.recipients import recipients_for
+
     patient = db.session.get(Patient, thread.patient_id)
     prefs = preferences(patient.id)
-    link = public_link(f"/patients/{patient.id}/messages/{thread.id}")
+    path = f"/patients/{patient.id}/messages/{thread.id}"
+    link = public_link(path)
     channels = set(prefs.contact_channels or [])
     patient_user = db.session.get(User, patient.user_id) if patient.user_id else None
     locale = patient_user.locale if patient_user and patient_user.locale else patient.language
     if locale not in current_app.config["LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    if "sms" in channels and patient.mobile_phone and not is_opted_out(patient.mobile_phone):
-        with force_locale(locale):
-            body = _(
-                "CareCircle: your care team sent you a message. Read it here: %(link)s", link=link
-            )
+    for recipient in recipients_for(patient, "team_replied", None, prefs):
         queue_sms(
             patient=patient,
-            to=patient.mobile_phone,
-            user_id=patient.user_id,
+            to=recipient.phone,
+            user_id=recipient.user_id,
             purpose="team_replied",
-            locale=locale,
-            body=body,
+            locale=recipient.locale,
+            body=bodies.team_replied(locale=recipient.locale, link=short_link(path)),
         )
     if "email" in channels and patient_user is not None and patient_user.active:
         _email(patient_user, locale, link)

@@ -12,7 +12,6 @@ from wtforms import (
     StringField,
     TelField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -107,17 +106,7 @@ class PreferencesForm(FlaskForm):
     contact_channels = MultiCheckboxField(
         _l("How we may contact you"), validators=[DataRequired(_l("Choose at least one way."))]
     )
-    quiet_start = TimeField(_l("No texts after"), validators=[DataRequired(_l("Choose a time."))])
-    quiet_end = TimeField(_l("No texts before"), validators=[DataRequired(_l("Choose a time."))])
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
-    reminder_lead_hours = MultiCheckboxField(_l("Remind me about appointments"))
-    detailed_texts = BooleanField(
-        _l("My texts may name the medicine, clinic or test"),
-        description=_l(
-            "If you leave this off, texts only say that something is due, so "
-            "nobody who sees your phone learns about your health."
-        ),
-    )
     large_text = BooleanField(_l("Larger text"))
     high_contrast = BooleanField(_l("High contrast"))
     screen_reader = BooleanField(_l("I use a screen reader"))
@@ -138,16 +127,9 @@ class PreferencesForm(FlaskForm):
         self.language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
         self.contact_channels.choices = CHANNEL_CHOICES
-        self.reminder_lead_hours.choices = LEAD_CHOICES
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.quiet_start.data and self.quiet_start.data == self.quiet_end.data:
-            self.quiet_end.errors = [
-                *self.quiet_end.errors,
-                _l("Quiet hours need a different start and end."),
-            ]
-            ok = False
         if "sms" in (self.contact_channels.data or []) and not self.has_phone:
             self.contact_channels.errors = [
                 *self.contact_channels.errors,

@@ -60,6 +60,10 @@ class Patient(TimestampMixin, db.Model):
         return years
 
 
+#: The kinds of text reminder a patient can turn on or off, one per purpose of a text.
+REMINDER_KINDS = ("appointment", "medication", "task", "goal", "team_replied")
+
+
 class PatientPreferences(TimestampMixin, db.Model):
     """How the patient wants to be cared for and contacted. The team sees it on the summary."""
 
@@ -78,6 +82,12 @@ class PatientPreferences(TimestampMixin, db.Model):
     reminder_lead_hours: Mapped[list[int]] = mapped_column(sa.JSON, default=lambda: [48, 2])
     #: Texts may name the medicine, clinic or test (otherwise they only say something is due).
     detailed_texts: Mapped[bool] = mapped_column(default=False)
+    #: Which text reminders the patient wants (a subset of REMINDER_KINDS).
+    reminder_kinds: Mapped[list[str]] = mapped_column(
+        sa.JSON,
+        default=lambda: list(REMINDER_KINDS),
+        server_default='["appointment", "medication", "task", "goal", "team_replied"]',
+    )
     large_text: Mapped[bool] = mapped_column(default=False)
     high_contrast: Mapped[bool] = mapped_column(default=False)
     screen_reader: Mapped[bool] = mapped_column(default=False)

@@ -10,7 +10,7 @@ from app.caregivers.models import CaregiverGrant
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.extensions import db
-from app.patients.models import Patient, PatientPreferences
+from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
 from app.team.models import CareTeamAssignment, CareTeamMember, Organization
 
 
@@ -96,6 +96,7 @@ def preferences(patient_id: int) -> PatientPreferences:
         quiet_end=time(9, 0),
         reminder_lead_hours=[48, 2],
         detailed_texts=False,
+        reminder_kinds=list(REMINDER_KINDS),
         large_text=False,
         high_contrast=False,
         screen_reader=False,

@@ -24,8 +24,12 @@ def dispatch_command(once: bool, batch: int) -> None:
 @reminders.command("run")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 @click.option("--batch", default=50, show_default=True)
-def run_command(interval: float, batch: int) -> None:
-    """Keep sending due texts until stopped (SIGTERM or Ctrl-C finish the current text)."""
+@click.option(
+    "--plan-every", default=60.0, show_default=True, help="Seconds between planning rounds."
+)
+def run_command(interval: float, batch: int, plan_every: float) -> None:
+    """Keep sending due texts until stopped (SIGTERM or Ctrl-C finish the current text).
+    Recurring reminders (medicines, tasks, goals) are planned every --plan-every seconds."""
     stopping = {"now": False}
 
     def stop(signum, frame):
@@ -33,8 +37,12 @@ def run_command(interval: float, batch: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    planned_at = float("-inf")
     while not stopping["now"]:
-        outcome = dispatcher.dispatch_once(batch)
+        plan = time.monotonic() - planned_at >= plan_every
+        if plan:
+            planned_at = time.monotonic()
+        outcome = dispatcher.dispatch_once(batch, plan=plan)
         if any(outcome.values()):
             click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
         time.sleep(interval)

@@ -32,6 +32,8 @@ from app.extensions import db
 from app.notifications.models import OutboundSms
 from app.reminders import gateway
 from app.reminders.optout import is_opted_out, set_opt_out
+from app.reminders.recipients import still_wanted
+from app.reminders.recurring import plan_due
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,12 @@ def send_claimed(backend, ids: list[int]) -> dict[str, int]:
             db.session.commit()
             outcome["skipped"] += 1
             continue
+        why_not = still_wanted(row)
+        if why_not is not None:  # settings or a caregiver's access changed since planning
+            row.status, row.lease_until, row.error_code = "skipped", None, why_not
+            db.session.commit()
+            outcome["skipped"] += 1
+            continue
         wait = min_gap - (time.monotonic() - last)
         if wait > 0:
             time.sleep(wait)  # the per-sender rate limit
@@ -139,10 +147,20 @@ def send_claimed(backend, ids: list[int]) -> dict[str, int]:
     return outcome
 
 
-def dispatch_once(batch: int = 50) -> dict[str, int]:
+def dispatch_once(batch: int = 50, plan: bool = True) -> dict[str, int]:
+    """One round: plan the next hours of recurring reminders (unless `plan` is False), settle
+    crashed sends, then send everything due."""
     backend = gateway.get_backend()
+    planned = plan_due() if plan else 0
     reconciled = reconcile_expired(backend)
-    outcome = {"reconciled": reconciled, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    outcome = {
+        "planned": planned,
+        "reconciled": reconciled,
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
     while True:
         ids = claim(batch)
         if not ids:

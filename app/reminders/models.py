@@ -57,3 +57,65 @@ class PhoneVerification(db.Model):
     expires_at: Mapped[datetime] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     verified_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReminderSchedule(db.Model):
+    """When the patient wants a text about a medicine, a task or a goal check-in.
+
+    Times are wall-clock times in the patient's time zone ("08:00"), so a reminder stays at
+    08:00 across DST changes. `weekdays` (0 = Monday) limits the days; None means every day.
+    The planner turns the next day's occurrences into outbox rows (reminders.recurring).
+    """
+
+    __tablename__ = "reminder_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    plan_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("plan_items.id", ondelete="CASCADE"), unique=True
+    )
+    goal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("goals.id", ondelete="CASCADE"), unique=True
+    )
+    times: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    weekdays: Mapped[list[int] | None] = mapped_column(sa.JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class TextConsent(db.Model):
+    """The patient's agreement to more texts than the caps allow, with the exact words shown.
+
+    Append-only history: the latest row for a patient is the one in force.
+    """
+
+    __tablename__ = "text_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    given: Mapped[bool] = mapped_column()
+    #: The sentence the person agreed to (or withdrew), in the language it was shown in.
+    wording: Mapped[str] = mapped_column(sa.Text)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class ShortLink(db.Model):
+    """A short code for a portal path, so a text stays one segment and carries no ids."""
+
+    __tablename__ = "short_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    path: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

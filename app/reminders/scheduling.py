@@ -1,106 +1,137 @@
 """Planning reminder texts: when, to whom, in which words.
 
-Appointment reminders go out at the patient's lead times (e.g. 48 and 2 hours before). Times
-are computed on absolute instants, so DST never shifts them. A reminder that would fall in
-the patient's quiet hours moves to the end of them, or is dropped if that is too late to
-matter (at or after the appointment). Bodies never name the clinic, doctor or reason unless
-the patient chose detailed texts. Re-planning (an appointment moved, cancelled or closed)
-drops the reminders not yet claimed by the dispatcher and plans new ones.
+Every planned reminder goes through `plan_text`: it is planned once per recipient and
+occurrence (a unique reminder key), moved out of the recipient's quiet hours or dropped when
+that would be too late, counted against the frequency caps (reminders.caps; a capped one is
+kept as "skipped" so the patient sees why), and queued for the dispatcher.
+
+Appointment reminders go out at the patient's lead times (e.g. 48 and 2 hours before),
+computed on absolute instants, so DST never shifts them. Re-planning (an appointment moved,
+cancelled or closed) drops the reminders not yet claimed by the dispatcher and plans new ones.
+Medicine, task and goal reminders come from the patient's chosen times (reminders.recurring).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale, format_datetime
-from flask_babel import gettext as _
 
 from app.careplan.models import CLOSED_STATUSES, ItemKind, PlanItem
 from app.core.db import utcnow
 from app.extensions import db
 from app.notifications.models import OutboundSms
-from app.notifications.services import next_allowed, public_link, queue_sms
+from app.notifications.services import next_allowed, queue_sms
 from app.patients.models import Patient
 from app.patients.queries import preferences
-from app.reminders.optout import is_opted_out
+from app.reminders import bodies
+from app.reminders.caps import make_room
+from app.reminders.links import short_link
+from app.reminders.recipients import Recipient, recipients_for
 
 
-def _locale(patient: Patient) -> str:
-    if patient.language in current_app.config["LANGUAGES"]:
-        return patient.language
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+def patient_name(patient: Patient) -> str:
+    return patient.preferred_name or patient.given_name
 
 
-def appointment_body(item: PlanItem, patient: Patient, locale: str, detailed: bool) -> str:
-    link = public_link(f"/patients/{patient.id}/plan/items/{item.id}")
-    with force_locale(locale):
-        when = format_datetime(
-            item.starts_at.astimezone(ZoneInfo(patient.timezone)),
-            "EEE d MMM, HH:mm" if locale != "en" else "EEE MMM d, h:mm a",
-        )
-        if detailed:
-            return _(
-                "CareCircle: %(title)s, %(when)s. Reply C to confirm, R to change. %(link)s",
-                title=item.title,
-                when=when,
-                link=link,
-            )
-        return _(
-            "CareCircle: you have an appointment %(when)s. Reply C to confirm, R to "
-            "change. %(link)s",
-            when=when,
+def plan_text(
+    *,
+    patient: Patient,
+    recipient: Recipient,
+    purpose: str,
+    body: str,
+    ideal: datetime,
+    key: str,
+    now: datetime,
+    latest: datetime | None = None,
+    **links,
+) -> OutboundSms | None:
+    """Plan one reminder for `ideal`, or later if that is in the recipient's quiet hours (but
+    before `latest`). Returns the row, or None if it was planned before or would be too late."""
+    if db.session.scalar(sa.select(OutboundSms.id).where(OutboundSms.reminder_key == key)):
+        return None  # planned (or sent) already: never twice
+    send_at = next_allowed(ideal, recipient.timezone, recipient.quiet_start, recipient.quiet_end)
+    if latest is not None and send_at >= latest:
+        return None  # after the quiet hours it would be too late to matter
+    over = make_room(patient.id, recipient, purpose, send_at)
+    row = queue_sms(
+        patient=patient,
+        to=recipient.phone,
+        user_id=recipient.user_id,
+        purpose=purpose,
+        locale=recipient.locale,
+        body=body,
+        now=now,
+        send_after=send_at,
+        reminder_key=key,
+        **links,
+    )
+    if over is not None:
+        row.status, row.error_code = "skipped", over
+    return row
+
+
+def appointment_body(item: PlanItem, patient: Patient, recipient: Recipient, link: str) -> str:
+    if not recipient.is_patient:
+        return bodies.for_caregiver(
+            locale=recipient.locale,
             link=link,
+            name=patient_name(patient),
+            when_at=item.starts_at,
+            zone=patient.timezone,
         )
+    return bodies.appointment(
+        locale=recipient.locale,
+        link=link,
+        when_at=item.starts_at,
+        zone=patient.timezone,
+        detailed=recipient.detailed,
+        title=item.title,
+    )
+
+
+def drop_waiting(*conditions) -> None:
+    """Forget planned reminders that have not gone out yet (queued, or skipped by a cap)."""
+    db.session.execute(
+        sa.delete(OutboundSms)
+        .where(*conditions, OutboundSms.status.in_(("queued", "skipped")))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def replan_item(item: PlanItem, now: datetime | None = None) -> int:
     """Drop this item's unsent reminders and plan them again. Returns how many are planned."""
+    from app.reminders.recurring import plan_schedule, schedule_for_item
+
     now = now or utcnow()
-    db.session.execute(
-        sa.delete(OutboundSms)
-        .where(OutboundSms.plan_item_id == item.id, OutboundSms.status == "queued")
-        .execution_options(synchronize_session=False)
-    )
-    if item.kind is not ItemKind.APPOINTMENT or item.starts_at is None:
-        return 0
-    if item.status in CLOSED_STATUSES or item.starts_at <= now:
+    drop_waiting(OutboundSms.plan_item_id == item.id)
+    if item.kind is not ItemKind.APPOINTMENT:
+        schedule = schedule_for_item(item.id)
+        return plan_schedule(schedule, now) if schedule is not None else 0
+    if item.starts_at is None or item.status in CLOSED_STATUSES or item.starts_at <= now:
         return 0
     patient = db.session.get(Patient, item.patient_id)
     prefs = preferences(patient.id)
-    phone = patient.mobile_phone
-    if not phone or "sms" not in (prefs.contact_channels or []) or is_opted_out(phone):
-        return 0
-    locale = _locale(patient)
-    body = appointment_body(item, patient, locale, prefs.detailed_texts)
+    sensitivity = item.sensitivity.value if item.sensitivity else None
+    link = short_link(f"/patients/{patient.id}/plan/items/{item.id}")
     planned = 0
-    for lead in sorted(set(prefs.reminder_lead_hours or []), reverse=True):
-        ideal = item.starts_at - timedelta(hours=lead)
-        if ideal <= now:
-            continue
-        send_at = next_allowed(ideal, patient.timezone, prefs.quiet_start, prefs.quiet_end)
-        if send_at >= item.starts_at:
-            continue  # after the quiet hours it would be too late to matter
-        key = f"appt:{item.id}:{lead}:{phone}"
-        already = db.session.scalar(
-            sa.select(OutboundSms.id).where(OutboundSms.reminder_key == key)
-        )
-        if already is not None:
-            continue  # claimed or sent already: never twice
-        queue_sms(
-            patient=patient,
-            to=phone,
-            user_id=patient.user_id,
-            purpose="appointment",
-            locale=locale,
-            body=body,
-            now=now,
-            send_after=send_at,
-            plan_item_id=item.id,
-            reminder_key=key,
-        )
-        planned += 1
+    for recipient in recipients_for(patient, "appointment", sensitivity, prefs):
+        body = appointment_body(item, patient, recipient, link)
+        for lead in sorted(set(prefs.reminder_lead_hours or []), reverse=True):
+            ideal = item.starts_at - timedelta(hours=lead)
+            if ideal <= now:
+                continue
+            row = plan_text(
+                patient=patient,
+                recipient=recipient,
+                purpose="appointment",
+                body=body,
+                ideal=ideal,
+                latest=item.starts_at,
+                key=f"appt:{item.id}:{lead}:{recipient.phone}",
+                now=now,
+                plan_item_id=item.id,
+            )
+            planned += row is not None and row.status == "queued"
     db.session.flush()
     return planned

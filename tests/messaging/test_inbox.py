@@ -14,6 +14,7 @@ from app.messaging.models import Message, ResponseTime, Thread, ThreadStatus
 from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
 from app.team.models import Discipline
+from tests.conftest import link_in
 
 
 @pytest.fixture
@@ -117,7 +118,10 @@ def test_claim_reply_notify_and_read_the_full_loop(team, new_browser):
     [sms] = db.session.scalars(sa.select(OutboundSms)).all()
     assert sms.to_number == "+15035550101"
     assert sms.body.startswith("CareCircle: su equipo de atención le envió un mensaje.")
-    assert f"/patients/{pid}/messages/{tid}" in sms.body
+    assert f"/patients/{pid}" not in sms.body  # a short link: no record numbers on a lock screen
+    short = maria.get(link_in(sms.body))
+    assert short.status_code == 302
+    assert short.headers["Location"].endswith(f"/patients/{pid}/messages/{tid}")
     assert "desayuno" not in sms.body and "metformina" not in sms.body
     assert sms.status == "stored"  # outside quiet hours: handed to the outbox backend at once
     [mail] = db.session.scalars(sa.select(OutboundEmail)).all()  # Ana, messages scope

@@ -33,10 +33,7 @@ FORM = {
     "language": "es",
     "interpreter_needed": "y",
     "contact_channels": ["sms", "portal"],
-    "quiet_start": "21:00",
-    "quiet_end": "08:30",
     "timezone": "America/Los_Angeles",
-    "reminder_lead_hours": ["48", "2"],
     "large_text": "y",
     "preferred_pharmacy": "Hillside",
     "decision_involvement": "My daughter",
@@ -51,8 +48,6 @@ def test_patient_sets_preferences_and_the_team_sees_them(people, new_browser):
     assert response.status_code == 302
     prefs = db.session.scalar(sa.select(PatientPreferences))
     assert prefs.contact_channels == ["sms", "portal"]
-    assert prefs.reminder_lead_hours == [48, 2]
-    assert prefs.quiet_start.strftime("%H:%M") == "21:00"
     assert prefs.large_text is True and prefs.detailed_texts is False
     db.session.expire_all()
     assert db.session.get(Patient, pid).preferred_name == "Mari"
@@ -60,7 +55,7 @@ def test_patient_sets_preferences_and_the_team_sees_them(people, new_browser):
     team.login(people["team"].email)
     summary = team.get(f"/patients/{pid}").get_data(as_text=True)
     assert "Caring for my grandchildren" in summary
-    assert "No texts from 21:00 to 08:30" in summary
+    assert "No texts from 20:00 to 09:00" in summary  # text settings: tests/reminders
     assert "My daughter" in summary
 
 
@@ -89,14 +84,11 @@ def test_bad_preferences_are_refused_with_messages(people, new_browser):
     db.session.commit()
     me = new_browser()
     me.login(people["me"].email)
-    bad = dict(
-        FORM, contact_channels=["sms"], quiet_start="20:00", quiet_end="20:00", language="xx"
-    )
+    bad = dict(FORM, contact_channels=["sms"], language="xx")
     response = me.post(f"/patients/{pid}/preferences/edit", bad)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Add a mobile phone number first." in html
-    assert "Quiet hours need a different start and end." in html
     assert db.session.scalar(sa.select(sa.func.count(PatientPreferences.id))) == 0
     none = dict(FORM, contact_channels=[])
     assert "Choose at least one way." in me.post(
