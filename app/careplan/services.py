@@ -131,8 +131,9 @@ def add_item(
 
 
 def _replan_reminders(item: PlanItem) -> None:
-    """Appointment reminders follow the appointment: moved, cancelled or closed."""
-    if item.kind is ItemKind.APPOINTMENT:
+    """Reminders follow the item: an appointment moved, cancelled or closed; a medicine or
+    task stopped or done (its patient-chosen reminder times then plan nothing more)."""
+    if item.kind in (ItemKind.APPOINTMENT, ItemKind.MEDICATION, ItemKind.TASK):
         from app.reminders.scheduling import replan_item
 
         replan_item(item)

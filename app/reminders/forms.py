@@ -70,7 +70,11 @@ class ScheduleForm(FlaskForm):
     time_1 = TimeField(_l("Time"), validators=[Optional()])
     time_2 = TimeField(_l("Another time (optional)"), validators=[Optional()])
     time_3 = TimeField(_l("Another time (optional)"), validators=[Optional()])
-    weekday = SelectField(_l("Which days"), choices=WEEKDAY_CHOICES, validators=[Optional()])
+    weekday = SelectField(_l("Which days"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weekday.choices = WEEKDAY_CHOICES
 
     def times(self) -> list[str]:
         chosen = [f.data for f in (self.time_1, self.time_2, self.time_3) if f.data]
