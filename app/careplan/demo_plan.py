@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 
 from app.careplan import services
 from app.careplan.models import (
@@ -24,6 +26,8 @@ from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Topic
 from app.patients.models import PatientPreferences
+from app.reminders.forms import MORE_TEXTS_WORDING
+from app.reminders.models import ReminderSchedule, TextConsent
 from app.team.models import Discipline
 
 
@@ -48,6 +52,9 @@ def seed(patients: dict, users: dict, members: dict, orgs: dict) -> None:
         if has_items is None:
             builder(patient, users, members, orgs)
     db.session.flush()
+    from app.reminders.recurring import plan_due
+
+    plan_due()  # the next day of chosen-time reminders, as the worker would
 
 
 def _prefs(patient, **fields) -> None:
@@ -71,7 +78,7 @@ def _maria(p, users, members, orgs):
         decision_involvement="Mi hija Lucía, cuando se trate de medicinas nuevas.",
     )
     author = users["doctor"]
-    _add(
+    metformin = _add(
         p,
         author,
         kind=ItemKind.MEDICATION,
@@ -85,6 +92,30 @@ def _maria(p, users, members, orgs):
         discipline=Discipline.PRIMARY_CARE,
         source_organization_id=clinic.id,
         owner_kind=OwnerKind.PATIENT,
+    )
+    # She chose a text at breakfast; the dispatcher plans it a day ahead (flask reminders run).
+    db.session.flush()
+    db.session.add(
+        ReminderSchedule(
+            patient_id=p.id,
+            plan_item_id=metformin.id,
+            times=["08:00", "18:00"],
+            updated_by_id=users["maria"].id,
+        )
+    )
+    # Twice a day is more than the default cap, so she agreed to more texts (words kept).
+    with force_locale("es"):
+        wording = str(
+            MORE_TEXTS_WORDING % {"per_day": current_app.config["REMINDER_CAP_OPTED_IN_PER_DAY"]}
+        )
+    db.session.add(
+        TextConsent(
+            patient_id=p.id,
+            given=True,
+            wording=wording,
+            locale="es",
+            recorded_by_id=users["maria"].id,
+        )
     )
     _add(
         p,
@@ -469,4 +500,24 @@ def _leo(p, users, members, orgs):
         source_organization_id=clinic.id,
         owner_kind=OwnerKind.PATIENT,
         status=ItemStatus.ACTIVE,
+    )
+    # Leo's private thread: only he and his care team see it (never Rosa).
+    private = messaging.start_thread(
+        patient_id=p.id,
+        topic=Topic.OTHER,
+        subject="Can I talk to someone about stress?",
+        body="School and soccer are a lot right now and I can't sleep well. "
+        "Can I talk to Leah without my mom reading this?",
+        author_id=users["leo"].id,
+        capacity="patient",
+        private=True,
+        now=utcnow() - timedelta(days=1, hours=3),
+    )
+    messaging.add_message(
+        private,
+        body="Hi Leo, thanks for writing. Yes: this conversation is just between you and your "
+        "care team. Let's talk at your check-in, or sooner if you want.",
+        author_id=users["therapist"].id,
+        capacity="care_team",
+        now=utcnow() - timedelta(days=1),
     )

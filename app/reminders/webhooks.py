@@ -131,7 +131,7 @@ def inbound():
     elif patient is None:
         handled = "unknown"
     elif word in CONFIRM_WORDS:
-        handled = "confirm" if _confirm_next_appointment(patient) else "no_appointment"
+        handled = "confirm" if _confirm_next_appointment(patient, sender) else "no_appointment"
     elif word in RESCHEDULE_WORDS:
         _ask_to_reschedule(patient, locale)
         handled = "reschedule"
@@ -187,18 +187,33 @@ def _reply_text(handled: str, locale: str) -> str | None:
     return texts.get(handled)
 
 
-def _confirm_next_appointment(patient: Patient) -> bool:
-    item = db.session.scalars(
-        sa.select(PlanItem)
-        .where(
-            PlanItem.patient_id == patient.id,
-            PlanItem.kind == ItemKind.APPOINTMENT,
-            PlanItem.status.not_in(list(CLOSED_STATUSES)),
-            PlanItem.starts_at > utcnow(),
-        )
-        .order_by(PlanItem.starts_at)
-        .limit(1)
-    ).first()
+def _confirm_next_appointment(patient: Patient, sender: str) -> bool:
+    """Confirm the appointment the latest reminder to this number was about, if it is still
+    ahead; otherwise the next upcoming one."""
+    now = utcnow()
+    upcoming = (
+        PlanItem.patient_id == patient.id,
+        PlanItem.kind == ItemKind.APPOINTMENT,
+        PlanItem.status.not_in(list(CLOSED_STATUSES)),
+        PlanItem.starts_at > now,
+    )
+    item = (
+        db.session.scalars(
+            sa.select(PlanItem)
+            .join(OutboundSms, OutboundSms.plan_item_id == PlanItem.id)
+            .where(
+                *upcoming,
+                OutboundSms.to_number == sender,
+                OutboundSms.purpose == "appointment",
+                OutboundSms.sent_at.is_not(None),
+            )
+            .order_by(OutboundSms.sent_at.desc())
+            .limit(1)
+        ).first()
+        or db.session.scalars(
+            sa.select(PlanItem).where(*upcoming).order_by(PlanItem.starts_at).limit(1)
+        ).first()
+    )
     if item is None:
         return False
     item.patient_confirmed_at = utcnow()
