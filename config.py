@@ -51,6 +51,19 @@ def parse_topic_hours(value: str) -> dict[str, int]:
     return out
 
 
+#: The sensitive categories MINOR_CONFIDENTIAL_CATEGORIES may name.
+SENSITIVE_CATEGORY_NAMES = ("behavioral_health", "substance_use", "sexual_reproductive")
+
+
+def parse_categories(name: str, value: str) -> tuple[str, ...]:
+    """Read "behavioral_health,substance_use" into a tuple, refusing unknown names."""
+    out = tuple(filter(None, (part.strip() for part in value.split(","))))
+    unknown = [c for c in out if c not in SENSITIVE_CATEGORY_NAMES]
+    if unknown:
+        raise RuntimeError(f"{name}: unknown categories {unknown}; use {SENSITIVE_CATEGORY_NAMES}")
+    return out
+
+
 def dev_secret_key() -> str:
     """A random key kept in instance/ so development sessions survive a restart.
 
@@ -62,6 +75,14 @@ def dev_secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def check_ages(config: dict) -> None:
+    """The age rules only make sense as 0 < ADOLESCENT_AGE < ADULT_AGE."""
+    if not 0 < config["ADOLESCENT_AGE"] < config["ADULT_AGE"]:
+        raise RuntimeError("ADOLESCENT_AGE must be above 0 and below ADULT_AGE")
+    if config["CAREGIVER_EXPIRY_NOTICE_DAYS"] < 0:
+        raise RuntimeError("CAREGIVER_EXPIRY_NOTICE_DAYS cannot be negative")
 
 
 class Config:
@@ -94,6 +115,8 @@ class Config:
     LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
+    # How long a patient's invitation to a caregiver works (the link is single use).
+    CAREGIVER_INVITE_HOURS = env_int("CAREGIVER_INVITE_HOURS", 72)
     PASSWORD_RESET_MAX_AGE_MINUTES = env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60)
     PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
     # Argon2id cost; tests lower it so the suite stays fast.
@@ -127,6 +150,13 @@ class Config:
     SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
     SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
     SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600)
+    # Reminder planning: caps per recipient (unless the patient agreed to more), how far ahead
+    # recurring reminders are planned, and how long a reminder may wait for quiet hours to end.
+    REMINDER_CAP_PER_DAY = env_int("REMINDER_CAP_PER_DAY", 1)
+    REMINDER_CAP_PER_WEEK = env_int("REMINDER_CAP_PER_WEEK", 3)
+    REMINDER_CAP_OPTED_IN_PER_DAY = env_int("REMINDER_CAP_OPTED_IN_PER_DAY", 6)
+    REMINDER_PLAN_HOURS = env_int("REMINDER_PLAN_HOURS", 26)
+    REMINDER_MAX_DELAY_MINUTES = env_int("REMINDER_MAX_DELAY_MINUTES", 120)
 
     # Links in emails and texts are built from this, never from the request's Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -164,11 +194,26 @@ class Config:
     }
     MESSAGE_RESPONSE_HOURS.update(parse_topic_hours(os.environ.get("MESSAGE_RESPONSE_HOURS", "")))
 
+    # Caregiver access and age (ages are counted in the patient's time zone).
+    # From this birthday on, a parent or guardian no longer sees the categories below.
+    ADOLESCENT_AGE = env_int("ADOLESCENT_AGE", 12)
+    # On this birthday a parent's or guardian's access ends, unless the care team recorded a
+    # legal authority that continues (e.g. a court-appointed guardianship of an adult).
+    ADULT_AGE = env_int("ADULT_AGE", 18)
+    # What a teen's parent or guardian never sees, whatever the grant says.
+    MINOR_CONFIDENTIAL_CATEGORIES = parse_categories(
+        "MINOR_CONFIDENTIAL_CATEGORIES",
+        os.environ.get("MINOR_CONFIDENTIAL_CATEGORIES", ",".join(SENSITIVE_CATEGORY_NAMES)),
+    )
+    # The patient is reminded this many days before a caregiver's access ends (once).
+    CAREGIVER_EXPIRY_NOTICE_DAYS = env_int("CAREGIVER_EXPIRY_NOTICE_DAYS", 14)
+
     @classmethod
     def validate(cls, config: dict) -> None:
         """Fill in development defaults. Production overrides this to fail instead."""
         if not config.get("SECRET_KEY"):
             config["SECRET_KEY"] = dev_secret_key()
+        check_ages(config)
 
 
 class DevelopmentConfig(Config):
@@ -212,6 +257,7 @@ class ProductionConfig(Config):
                     raise RuntimeError(f"Refusing to start with SMS_BACKEND=twilio without {name}")
         if not config["PUBLIC_BASE_URL"].startswith("https://"):
             raise RuntimeError("PUBLIC_BASE_URL must be https:// in production")
+        check_ages(config)
 
 
 CONFIGS = {

@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app import admin, auth, caregivers, careplan, messaging, patients, reminders, team
     from app.admin import views as _admin_views  # noqa: F401
     from app.auth import views as _auth_views  # noqa: F401
+    from app.caregivers import team_views as caregiver_team_views
     from app.caregivers import views as _caregiver_views  # noqa: F401
     from app.careplan import decisions_views as _decision_views  # noqa: F401
     from app.careplan import goals_views as _goal_views  # noqa: F401
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(patients.bp)
     app.register_blueprint(caregivers.bp)
+    app.register_blueprint(caregiver_team_views.bp)
     app.register_blueprint(careplan.bp)
     app.register_blueprint(messaging.bp)
     app.register_blueprint(reminders.bp)
@@ -150,3 +152,6 @@ def register_cli(app: Flask) -> None:
     from app.reminders import cli as reminder_cli
 
     app.cli.add_command(reminder_cli.reminders)
+    from app.caregivers import cli as caregiver_cli
+
+    app.cli.add_command(caregiver_cli.caregivers)

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
-from app.caregivers.models import CaregiverGrant, Scope
+from app.caregivers.models import CaregiverGrant, GrantKind, Scope
 from app.core.db import utcnow
 from app.extensions import db
 from app.patients.models import Patient
@@ -226,9 +226,11 @@ def seed() -> bool:
         mobile_phone="+15035550102",
         organization_id=cco.id,
     )
+    # Leo is 15: he has his own login, and a private thread with his care team.
+    leo_user = _user("leo", "Leo Martínez", Role.PATIENT, "en", pw)
     leo = _patient(
         "WVCP-101502",
-        user_id=None,
+        user_id=leo_user.id,
         given_name="Leo",
         family_name="Martínez",
         preferred_name=None,
@@ -266,13 +268,17 @@ def seed() -> bool:
         ],
         sensitive_categories=[],
     )
+    # Rosa is Leo's parent: the care team set her access up on a legal footing. As Leo is
+    # a teen, she does not see his confidential care, whatever the grant says.
     _grant(
         leo,
         rosa,
         relationship_label="mother",
+        kind=GrantKind.GUARDIAN,
         scopes=[s.value for s in Scope],
         sensitive_categories=[],
         legal_authority="Parent of a minor",
+        document_reference="Birth certificate, scanned into the chart",
         granted_by_id=members["nurse"].user_id,
     )
     db.session.flush()
@@ -286,6 +292,7 @@ def seed() -> bool:
         {
             "maria": maria_user,
             "james": james_user,
+            "leo": leo_user,
             "ana": ana,
             "rosa": rosa,
             "admin": db.session.scalar(sa.select(User).where(User.email == f"admin@{DOMAIN}")),

@@ -27,7 +27,7 @@ from app.core.mail import OutboundEmail
 from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.notifications.models import OutboundSms
-from app.patients.models import Patient
+from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
 from app.team.models import CareTeamMember, Discipline
 
 PER_PAGE = 25
@@ -241,10 +241,21 @@ def outbox():
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    # A patient who chose detailed texts gets medicines and clinics named; admins see no
+    # clinical content, so those reminder bodies are withheld here.
+    detailed = set(
+        db.session.scalars(
+            sa.select(PatientPreferences.patient_id).where(
+                PatientPreferences.patient_id.in_({t.patient_id for t in texts if t.patient_id}),
+                PatientPreferences.detailed_texts.is_(True),
+            )
+        )
+    )
     return render_template(
         "admin/outbox.html",
         emails=emails,
         texts=texts,
+        withheld={t.id for t in texts if t.patient_id in detailed and t.purpose in REMINDER_KINDS},
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),

@@ -1,3 +1,3 @@
 from flask import Blueprint
 
-bp = Blueprint("caregivers", __name__, template_folder="templates", url_prefix="/caregiving")
+bp = Blueprint("caregivers", __name__, template_folder="templates", url_prefix=None)

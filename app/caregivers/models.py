@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.core.db import TimestampMixin, utcnow
+from app.core.db import TimestampMixin, enum_column, utcnow
 from app.extensions import db
 from app.patients.models import Patient
 
@@ -29,6 +29,21 @@ class SensitiveCategory(enum.StrEnum):
     BEHAVIORAL_HEALTH = "behavioral_health"
     SUBSTANCE_USE = "substance_use"
     SEXUAL_REPRODUCTIVE = "sexual_reproductive"
+
+
+class GrantKind(enum.StrEnum):
+    """Who set the grant up, and on what footing."""
+
+    DELEGATE = "delegate"  # the patient invited the caregiver
+    GUARDIAN = "guardian"  # the care team: parent or legal guardian of a minor
+    LEGAL_REPRESENTATIVE = "legal_representative"  # the care team: for an adult (POA, guardian)
+
+
+class EndedReason(enum.StrEnum):
+    """Why the rules (not a person) ended a grant; written by `lifecycle.sweep`."""
+
+    EXPIRED = "expired"  # ends_at passed
+    AGE_OF_MAJORITY = "age_of_majority"  # the patient turned ADULT_AGE
 
 
 class CaregiverGrant(TimestampMixin, db.Model):
@@ -57,6 +72,28 @@ class CaregiverGrant(TimestampMixin, db.Model):
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     ends_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    #: delegate (the patient's own invitation), guardian (a minor's parent or legal guardian)
+    #: or legal_representative (an adult's), the last two set up by the care team.
+    kind: Mapped[GrantKind] = mapped_column(
+        enum_column(GrantKind, length=24),
+        default=GrantKind.DELEGATE,
+        server_default=GrantKind.DELEGATE.value,
+    )
+    #: For a guardian grant: the legal authority that lets it go on past the patient's
+    #: ADULT_AGE birthday (e.g. a court-appointed guardianship); NULL means it ends then.
+    continuing_authority: Mapped[str | None] = mapped_column(sa.String(200))
+    continuing_authority_recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    continuing_authority_recorded_at: Mapped[datetime | None] = mapped_column()
+    #: An EndedReason value once the scheduled sweep ended the grant (NULL otherwise).
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(24))
+    #: When the patient was reminded that ends_at is near (sent once).
+    expiry_notice_sent_at: Mapped[datetime | None] = mapped_column()
+    #: When the guardian was told the patient reached ADOLESCENT_AGE (sent once).
+    adolescent_notice_sent_at: Mapped[datetime | None] = mapped_column()
+    #: When the patient first saw the notice that the care team set this grant up.
+    patient_notice_seen_at: Mapped[datetime | None] = mapped_column()
 
     caregiver: Mapped[User] = relationship(foreign_keys=[caregiver_id], lazy="raise")
     patient: Mapped[Patient] = relationship(lazy="raise")
@@ -78,3 +115,72 @@ class CaregiverGrant(TimestampMixin, db.Model):
 
     def allows(self, scope: Scope) -> bool:
         return scope.value in (self.scopes or [])
+
+
+class CaregiverInvitation(db.Model):
+    """A patient's invitation to someone to help with their care, sent by email or by text.
+
+    The link carries this row's id and a random secret (signed with itsdangerous); only the
+    secret's hash is kept. Accepting it creates a CaregiverGrant with exactly what the patient
+    chose here. The link works once, until `expires_at`, and the patient can cancel it.
+    """
+
+    __tablename__ = "caregiver_invitations"
+    __table_args__ = (sa.CheckConstraint("(email IS NULL) <> (phone IS NULL)", name="one_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: The invitee's name as the patient typed it.
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: Where the link went: an email address (lower-cased) or an E.164 mobile, never both.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(16))
+    relationship_label: Mapped[str] = mapped_column(sa.String(60))
+    #: Scope values and included sensitive categories, copied onto the grant on acceptance.
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    sensitive_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    #: When the access will end (NULL: until the patient ends it).
+    ends_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The link stops working then (CAREGIVER_INVITE_HOURS after it was sent).
+    expires_at: Mapped[datetime] = mapped_column()
+    #: sha256 of the random secret in the link.
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    accepted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+
+    patient: Mapped[Patient] = relationship(lazy="raise")
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="raise")
+
+    @property
+    def channel(self) -> str:
+        return "sms" if self.phone else "email"
+
+    @classmethod
+    def pending_at(cls, now: datetime):
+        """SQL twin of `problem(now) is None`: not accepted, cancelled or expired."""
+        return sa.and_(
+            cls.accepted_at.is_(None),
+            cls.cancelled_at.is_(None),
+            cls.expires_at > now,
+            sa.or_(cls.ends_at.is_(None), cls.ends_at > now),
+        )
+
+    def problem(self, now: datetime | None = None) -> str | None:
+        """Why the link no longer works ("used", "cancelled", "expired"), or None."""
+        if self.accepted_at is not None:
+            return "used"
+        if self.cancelled_at is not None:
+            return "cancelled"
+        now = now or utcnow()
+        if self.expires_at <= now or (self.ends_at is not None and self.ends_at <= now):
+            return "expired"  # the link, or the access it offered, has run out
+        return None

@@ -4,15 +4,25 @@ Relationships, not roles, decide: a user is the patient, a caregiver with a curr
 member of that patient's care team, or an admin, and each capacity has a fixed set of
 permissions. Anything not listed is denied. Decisions are cached for the request so a page that
 asks several times costs one query per relationship.
+
+The age rules are applied here, on every request, from the patient's date of birth in their
+own time zone: from ADOLESCENT_AGE a parent's or guardian's grant no longer shows the
+MINOR_CONFIDENTIAL_CATEGORIES, and at ADULT_AGE it stops working unless the care team recorded
+a continuing legal authority. The scheduled sweep (`lifecycle.sweep`) only records and tells
+people what these rules already decided, so nothing depends on it having run.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 
 from app.auth.models import Role
-from app.caregivers.models import CaregiverGrant, Scope, SensitiveCategory
+from app.caregivers.models import CaregiverGrant, GrantKind, Scope, SensitiveCategory
+from app.careplan.models import Sensitivity
 from app.core.access import Capacity, Decision, Permission
 from app.core.db import utcnow
 from app.extensions import db
@@ -22,7 +32,14 @@ from app.team.models import CareTeamAssignment, CareTeamMember
 P = Permission
 
 PATIENT_PERMISSIONS = frozenset(
-    set(Permission) - {P.EDIT_PLAN, P.MANAGE_CARE_TEAM, P.MANAGE_DECISIONS, P.TRIAGE_MESSAGES}
+    set(Permission)
+    - {
+        P.EDIT_PLAN,
+        P.MANAGE_CARE_TEAM,
+        P.MANAGE_DECISIONS,
+        P.TRIAGE_MESSAGES,
+        P.GRANT_LEGAL_ACCESS,
+    }
 )
 
 CARE_TEAM_PERMISSIONS = frozenset(
@@ -40,6 +57,7 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.MANAGE_DECISIONS,
         P.TRIAGE_MESSAGES,
         P.VIEW_TEXTS,
+        P.GRANT_LEGAL_ACCESS,
     }
 )
 
@@ -59,10 +77,82 @@ SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.DECISIONS: frozenset({P.TAKE_PART_IN_DECISIONS}),
 }
 
+#: Hidden from every caregiver whatever their grant says: what the patient keeps between
+#: themselves and the care team (a teen's private thread). No grant can include it.
+ALWAYS_HIDDEN_FROM_CAREGIVERS = frozenset({Sensitivity.CONFIDENTIAL.value})
 
-def current_grant(caregiver_id: int, patient_id: int) -> CaregiverGrant | None:
-    now = utcnow()
-    return db.session.scalars(
+
+# ------------------------------------------------------------------ age rules
+
+
+def patient_zone(patient: Patient) -> ZoneInfo:
+    try:
+        return ZoneInfo(patient.timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today(patient: Patient, now: datetime | None = None) -> date:
+    """The patient's calendar day at `now`: birthdays start at their midnight, not UTC's."""
+    return (now or utcnow()).astimezone(patient_zone(patient)).date()
+
+
+def age_at(patient: Patient, now: datetime | None = None) -> int:
+    return patient.age_on(local_today(patient, now))
+
+
+def birthday_start(patient: Patient, years: int) -> datetime:
+    """The instant the patient turns `years`: midnight of that birthday in their time zone.
+
+    Someone born on 29 February turns a year older on 1 March in common years, as
+    `Patient.age_on` counts it.
+    """
+    dob = patient.date_of_birth
+    try:
+        day = dob.replace(year=dob.year + years)
+    except ValueError:
+        day = date(dob.year + years, 3, 1)
+    return datetime.combine(day, time(0), tzinfo=patient_zone(patient))
+
+
+def adolescent_age() -> int:
+    return current_app.config["ADOLESCENT_AGE"]
+
+
+def adult_age() -> int:
+    return current_app.config["ADULT_AGE"]
+
+
+def is_adolescent(patient: Patient, now: datetime | None = None) -> bool:
+    """Old enough for privacy from a parent, not yet an adult (ADOLESCENT_AGE..ADULT_AGE-1)."""
+    return adolescent_age() <= age_at(patient, now) < adult_age()
+
+
+def ended_by_age(grant: CaregiverGrant, patient: Patient, now: datetime | None = None) -> bool:
+    """A parent's or guardian's access ends when the patient becomes an adult, unless the
+    care team recorded a legal authority that continues (e.g. guardianship of an adult)."""
+    return (
+        grant.kind is GrantKind.GUARDIAN
+        and not grant.continuing_authority
+        and age_at(patient, now) >= adult_age()
+    )
+
+
+def in_force(grant: CaregiverGrant, patient: Patient, now: datetime | None = None) -> bool:
+    """Current (not revoked, started, not past ends_at) and not ended by the age rules."""
+    now = now or utcnow()
+    return grant.is_current(now) and not ended_by_age(grant, patient, now)
+
+
+# ------------------------------------------------------------------ grants
+
+
+def current_grant(
+    caregiver_id: int, patient_id: int, now: datetime | None = None
+) -> CaregiverGrant | None:
+    """The caregiver's newest grant for this patient that is in force right now."""
+    now = now or utcnow()
+    grants = db.session.scalars(
         sa.select(CaregiverGrant)
         .where(
             CaregiverGrant.caregiver_id == caregiver_id,
@@ -70,8 +160,14 @@ def current_grant(caregiver_id: int, patient_id: int) -> CaregiverGrant | None:
             CaregiverGrant.current_at(now),
         )
         .order_by(CaregiverGrant.id.desc())
-        .limit(1)
-    ).first()
+    ).all()
+    if not grants:
+        return None
+    patient = db.session.get(Patient, patient_id)
+    for grant in grants:
+        if not ended_by_age(grant, patient, now):
+            return grant
+    return None
 
 
 def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
@@ -84,10 +180,20 @@ def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
     return frozenset(allowed)
 
 
-def hidden_for(grant: CaregiverGrant) -> frozenset[str]:
-    """Sensitive categories are hidden from a caregiver unless the patient included them."""
+def hidden_for(
+    grant: CaregiverGrant, patient: Patient | None = None, now: datetime | None = None
+) -> frozenset[str]:
+    """What this caregiver may not see: every sensitive category the grant does not include,
+    always the patient's confidential threads, and, while the patient is a teen, the
+    MINOR_CONFIDENTIAL_CATEGORIES for a parent or guardian whatever the grant says."""
     included = set(grant.sensitive_categories or [])
-    return frozenset(c.value for c in SensitiveCategory if c.value not in included)
+    hidden = {c.value for c in SensitiveCategory if c.value not in included}
+    hidden |= ALWAYS_HIDDEN_FROM_CAREGIVERS
+    if grant.kind is GrantKind.GUARDIAN:
+        patient = patient or db.session.get(Patient, grant.patient_id)
+        if patient is not None and is_adolescent(patient, now):
+            hidden |= set(current_app.config["MINOR_CONFIDENTIAL_CATEGORIES"])
+    return frozenset(hidden)
 
 
 def on_care_team(user_id: int, patient_id: int) -> bool:
@@ -118,9 +224,14 @@ class CareCirclePolicy:
         if patient.user_id is not None and patient.user_id == user.id:
             return Capacity.PATIENT, PATIENT_PERMISSIONS, frozenset()
         if user.role is Role.CAREGIVER:
-            grant = current_grant(user.id, patient.id)
+            now = utcnow()
+            grant = current_grant(user.id, patient.id, now)
             if grant is not None:
-                return Capacity.CAREGIVER, caregiver_permissions(grant), hidden_for(grant)
+                return (
+                    Capacity.CAREGIVER,
+                    caregiver_permissions(grant),
+                    hidden_for(grant, patient, now),
+                )
             return None
         if user.role is Role.CARE_TEAM:
             if on_care_team(user.id, patient.id):

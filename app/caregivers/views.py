@@ -1,19 +1,47 @@
+"""Caregiver access, both sides.
+
+The caregiver's own page is /caregivers/ ("People I help"). The patient's pages about the
+people who help them belong to the record, so they live at /patients/<id>/caregivers/..., and
+the invitee's link at /caregivers/accept/<token>.
+"""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from app.auth.models import Role
-from app.caregivers import bp
-from app.caregivers.models import CaregiverGrant
-from app.core.access import no_patient_data
+from app.auth import services as auth_services
+from app.auth.models import Role, User
+from app.caregivers import bp, invitations
+from app.caregivers.forms import (
+    CATEGORY_LABELS,
+    ChangeAccessForm,
+    InviteForm,
+    NewCaregiverAccountForm,
+)
+from app.caregivers.invitations import InvitationError
+from app.caregivers.labels import SCOPE_LABELS
+from app.caregivers.models import CaregiverGrant, CaregiverInvitation
+from app.core import audit
+from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.db import utcnow
-from app.extensions import db
+from app.core.forms import EmptyForm
+from app.extensions import db, limiter
+from app.reminders.optout import is_opted_out
 
 
-@bp.route("/")
+def _rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# ---------------------------------------------------------------- the caregiver's side
+
+
+@bp.route("/caregivers/")
 @login_required
 @no_patient_data("lists the signed-in caregiver's own grants; each record opens through the policy")
 def people():
@@ -30,3 +58,320 @@ def people():
         .order_by(CaregiverGrant.id)
     ).all()
     return render_template("caregivers/people.html", grants=grants)
+
+
+def people_i_help_count() -> int:
+    """How many people the signed-in caregiver helps now (for the "Switch" link)."""
+    if "people_i_help" not in g:
+        count = 0
+        if current_user.is_authenticated and current_user.role is Role.CAREGIVER:
+            count = db.session.scalar(
+                sa.select(sa.func.count(sa.distinct(CaregiverGrant.patient_id))).where(
+                    CaregiverGrant.caregiver_id == current_user.id,
+                    CaregiverGrant.current_at(utcnow()),
+                )
+            )
+        g.people_i_help = count or 0
+    return g.people_i_help
+
+
+@bp.app_context_processor
+def _acting_for_globals():
+    return {"people_i_help_count": people_i_help_count}
+
+
+# ---------------------------------------------------------------- the patient's side
+
+
+def _helpers_page_data(patient):
+    """Everyone who helps (now and before) with who set it up, and pending invitations:
+    two queries, however many people there are."""
+    now = utcnow()
+    granted_by = aliased(User)
+    rows = db.session.execute(
+        sa.select(CaregiverGrant, granted_by.full_name)
+        .where(CaregiverGrant.patient_id == patient.id)
+        .outerjoin(granted_by, granted_by.id == CaregiverGrant.granted_by_id)
+        .options(joinedload(CaregiverGrant.caregiver))
+        .order_by(CaregiverGrant.starts_at.desc(), CaregiverGrant.id.desc())
+    ).all()
+    current, ended = [], []
+    for grant, set_up_by in rows:
+        ended_now = grant.revoked_at is not None or (
+            grant.ends_at is not None and grant.ends_at <= now
+        )
+        (ended if ended_now else current).append((grant, set_up_by))
+    pending = db.session.scalars(
+        sa.select(CaregiverInvitation)
+        .where(CaregiverInvitation.patient_id == patient.id, CaregiverInvitation.pending_at(now))
+        .order_by(CaregiverInvitation.created_at.desc(), CaregiverInvitation.id.desc())
+    ).all()
+    return current, ended, pending
+
+
+@bp.route("/patients/<int:patient_id>/caregivers")
+@login_required
+@patient_route(Permission.VIEW_CAREGIVERS, "caregivers.grant")
+def helpers(patient):
+    current, ended, pending = _helpers_page_data(patient)
+    return render_template(
+        "caregivers/helpers.html",
+        patient=patient,
+        current=current,
+        ended=ended,
+        pending=pending,
+        manages=can(current_user, Permission.MANAGE_CAREGIVERS, patient),
+        sees_log=can(current_user, Permission.VIEW_AUDIT_LOG, patient),
+        is_patient=patient.user_id == current_user.id,
+        controls=invitations.patient_controls,
+        local_date=lambda when: invitations.local_date(patient, when),
+        scope_labels=SCOPE_LABELS,
+        category_labels=CATEGORY_LABELS,
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/patients/<int:patient_id>/caregivers/invite", methods=["GET", "POST"])
+@login_required
+@patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.invitation")
+def invite(patient):
+    form = InviteForm(today=invitations.patient_today(patient))
+    if form.validate_on_submit():
+        phone = form.mobile_phone.data or None
+        if phone and is_opted_out(phone):
+            form.mobile_phone.errors.append(
+                _("This number asked us to stop sending texts. Use their email instead.")
+            )
+        else:
+            email = auth_services.normalise_email(form.email.data) or None
+            invitation, token = invitations.create(
+                patient,
+                current_user._get_current_object(),
+                name=form.full_name.data.strip(),
+                email=email,
+                phone=phone,
+                relationship=form.relationship.data.strip(),
+                scopes=form.scopes.data or [],
+                categories=form.sensitive_categories.data or [],
+                ends_at=invitations.end_of_access(patient, form.ends_on.data),
+            )
+            invitations.send(invitation, token, patient)
+            if phone:
+                flash(_("We texted the invitation to %(name)s.", name=invitation.name), "success")
+            else:
+                flash(_("We emailed the invitation to %(name)s.", name=invitation.name), "success")
+            return redirect(url_for("caregivers.helpers", patient_id=patient.id))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template(
+            "caregivers/invite.html",
+            form=form,
+            patient=patient,
+            hours=current_app.config["CAREGIVER_INVITE_HOURS"],
+        ),
+        status,
+    )
+
+
+@bp.route(
+    "/patients/<int:patient_id>/caregivers/invitations/<int:invitation_id>/cancel",
+    methods=["POST"],
+)
+@login_required
+@patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.invitation")
+def cancel_invitation(patient, invitation_id: int):
+    invitation = db.session.scalar(
+        sa.select(CaregiverInvitation).where(
+            CaregiverInvitation.id == invitation_id,
+            CaregiverInvitation.patient_id == patient.id,
+        )
+    )
+    if invitation is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        if invitations.cancel(invitation):
+            flash(_("The invitation to %(name)s is cancelled.", name=invitation.name), "success")
+        else:
+            audit.record(
+                action="view",
+                resource="caregivers.invitation",
+                resource_id=invitation.id,
+                patient_id=patient.id,
+            )
+            flash(_("That invitation was already used, cancelled or too old."), "info")
+    return redirect(url_for("caregivers.helpers", patient_id=patient.id))
+
+
+def _grant_the_patient_controls(patient, grant_id: int) -> CaregiverGrant:
+    grant = db.session.scalar(
+        sa.select(CaregiverGrant)
+        .where(CaregiverGrant.id == grant_id, CaregiverGrant.patient_id == patient.id)
+        .options(joinedload(CaregiverGrant.caregiver))
+    )
+    if grant is None or not grant.is_current() or not invitations.patient_controls(grant):
+        abort(404)
+    return grant
+
+
+@bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/edit", methods=["GET", "POST"])
+@login_required
+@patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
+def edit_grant(patient, grant_id: int):
+    grant = _grant_the_patient_controls(patient, grant_id)
+    current_end = invitations.local_date(patient, grant.ends_at)
+    data = None
+    if request.method == "GET":
+        data = {
+            "scopes": list(grant.scopes or []),
+            "sensitive_categories": list(grant.sensitive_categories or []),
+            "ends_on": current_end,
+        }
+    form = ChangeAccessForm(
+        data=data, today=invitations.patient_today(patient), current_end=current_end
+    )
+    if form.validate_on_submit():
+        ends_at = grant.ends_at  # the same date keeps the same moment
+        if form.ends_on.data != current_end:
+            ends_at = invitations.end_of_access(patient, form.ends_on.data)
+        changed = invitations.change(
+            grant,
+            patient,
+            scopes=form.scopes.data or [],
+            categories=form.sensitive_categories.data or [],
+            ends_at=ends_at,
+        )
+        if changed:
+            flash(
+                _("Saved. %(name)s sees the change right away.", name=grant.caregiver.full_name),
+                "success",
+            )
+        else:
+            audit.record(
+                action="view",
+                resource="caregivers.grant",
+                resource_id=grant.id,
+                patient_id=patient.id,
+            )
+        return redirect(url_for("caregivers.helpers", patient_id=patient.id))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template("caregivers/edit_grant.html", form=form, patient=patient, grant=grant),
+        status,
+    )
+
+
+@bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/end", methods=["GET", "POST"])
+@login_required
+@patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
+def end_grant(patient, grant_id: int):
+    grant = _grant_the_patient_controls(patient, grant_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        invitations.end(grant, patient)
+        flash(
+            _("%(name)s can no longer see your record.", name=grant.caregiver.full_name),
+            "success",
+        )
+        return redirect(url_for("caregivers.helpers", patient_id=patient.id))
+    return render_template("caregivers/end_grant.html", form=form, patient=patient, grant=grant)
+
+
+# ---------------------------------------------------------------- the invitee's side
+
+
+def _link_problem(reason: str):
+    status = 400 if reason == "invalid" else 410
+    return render_template("caregivers/link_problem.html", reason=reason), status
+
+
+@bp.route("/caregivers/accept/<token>", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+@no_patient_data(
+    "the invitee's own step: links their own account to the invitation; the grant is audited"
+)
+def accept(token: str):
+    try:
+        invitation = invitations.check(token)
+    except InvitationError as exc:
+        return _link_problem(exc.reason)
+    patient = invitation.patient
+    scopes = [SCOPE_LABELS[s] for s in SCOPE_LABELS if s.value in (invitation.scopes or [])]
+
+    if current_user.is_authenticated:
+        if current_user.role is not Role.CAREGIVER:
+            # Nothing is written: a patient, care team or admin account cannot be a caregiver.
+            return (
+                render_template(
+                    "caregivers/accept_wrong_account.html", invitation=invitation, patient=patient
+                ),
+                403,
+            )
+        form = EmptyForm()
+        if form.validate_on_submit():
+            try:
+                invitations.accept(invitation, current_user._get_current_object())
+            except InvitationError as exc:
+                return _link_problem(exc.reason)
+            flash(_("You now help %(name)s.", name=patient.display_name), "success")
+            return redirect(url_for("patients.summary", patient_id=patient.id))
+        return render_template(
+            "caregivers/accept.html",
+            invitation=invitation,
+            patient=patient,
+            scopes=scopes,
+            form=form,
+            token=token,
+        )
+
+    form = NewCaregiverAccountForm(
+        data={"full_name": invitation.name, "email": invitation.email}
+        if request.method == "GET"
+        else None
+    )
+    if invitation.email:
+        # Invited by email: the account is for that address, which the link just proved.
+        form.email.data = invitation.email
+        form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
+    if form.validate_on_submit():
+        email = auth_services.normalise_email(form.email.data)
+        if auth_services.find_user_by_email(email) is not None:
+            form.email.errors.append(
+                _("An account already uses this email. Sign in with it to accept.")
+            )
+        else:
+            locale = str(get_locale())
+            user = User(
+                email=email,
+                full_name=form.full_name.data.strip(),
+                role=Role.CAREGIVER,
+                locale=locale if locale in current_app.config["LANGUAGES"] else None,
+            )
+            db.session.add(user)
+            auth_services.set_password(user, form.password.data)
+            db.session.flush()
+            try:
+                invitations.accept(invitation, user)
+            except InvitationError as exc:
+                return _link_problem(exc.reason)
+            auth_services.start_session(user)
+            flash(
+                _(
+                    "Welcome to CareCircle, %(name)s. You now help %(patient)s.",
+                    name=user.full_name,
+                    patient=patient.display_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("patients.summary", patient_id=patient.id))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template(
+            "caregivers/accept.html",
+            invitation=invitation,
+            patient=patient,
+            scopes=scopes,
+            form=form,
+            token=token,
+        ),
+        status,
+    )

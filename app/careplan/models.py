@@ -82,11 +82,14 @@ class Schedule(enum.StrEnum):
 
 
 class Sensitivity(enum.StrEnum):
-    """Same values as caregivers.models.SensitiveCategory."""
+    """Same values as caregivers.models.SensitiveCategory, plus CONFIDENTIAL."""
 
     BEHAVIORAL_HEALTH = "behavioral_health"
     SUBSTANCE_USE = "substance_use"
     SEXUAL_REPRODUCTIVE = "sexual_reproductive"
+    #: Between the patient and the care team only (a teen's private thread): no caregiver
+    #: grant can include it, so `changes.visible` keeps it from every caregiver.
+    CONFIDENTIAL = "confidential"
 
 
 class PlanItem(TimestampMixin, db.Model):

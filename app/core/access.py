@@ -45,6 +45,8 @@ class Permission(enum.StrEnum):
     TRIAGE_MESSAGES = "triage_messages"  # claim, assign, note and resolve threads (team)
     VIEW_TEXTS = "view_texts"  # the history of texts sent about this patient
     MANAGE_CARE_TEAM = "manage_care_team"
+    #: Set up a parent's, guardian's or legal representative's access (care team only).
+    GRANT_LEGAL_ACCESS = "grant_legal_access"
 
 
 class Capacity(enum.StrEnum):

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from app.messaging.labels import TOPIC_LABELS
@@ -30,10 +37,17 @@ class NewThreadForm(ReplyForm):
         validators=[DataRequired(_l("Give your message a short subject.")), Length(max=160)],
     )
     item = HiddenField()
+    #: Offered to a teen writing for themselves: caregivers never see the thread.
+    private = BooleanField(
+        _l("Private: only me and my care team"),
+        description=_l("Your parent or guardian, and anyone else who helps you, will not see it."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, allow_private: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.topic.choices = [(t.value, label) for t, label in TOPIC_LABELS.items()]
+        if not allow_private:
+            del self.private
 
 
 class NoteForm(FlaskForm):

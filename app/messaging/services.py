@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app.careplan.models import Sensitivity
 from app.core import audit
 from app.core.db import utcnow
 from app.extensions import db
@@ -50,15 +51,22 @@ def start_thread(
     author_id: int,
     capacity: str,
     plan_item=None,
+    private: bool = False,
     now: datetime | None = None,
 ) -> Thread:
+    """Open a thread. A private one is CONFIDENTIAL: hidden from every caregiver by the same
+    category filter as any sensitive plan item."""
     now = now or utcnow()
+    if private:
+        sensitivity = Sensitivity.CONFIDENTIAL
+    else:
+        sensitivity = plan_item.sensitivity if plan_item else None
     thread = Thread(
         patient_id=patient_id,
         topic=topic,
         subject=subject.strip(),
         plan_item_id=plan_item.id if plan_item else None,
-        sensitivity=plan_item.sensitivity if plan_item else None,
+        sensitivity=sensitivity,
         created_by_id=author_id,
         created_at=now,
         last_message_at=now,

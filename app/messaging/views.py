@@ -9,8 +9,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role
+from app.caregivers.policy import is_adolescent
 from app.careplan import queries as plan_queries
 from app.careplan.changes import hidden_categories, visible
+from app.careplan.models import Sensitivity
 from app.core import audit
 from app.core.access import Capacity, Permission, can, no_patient_data, patient_route
 from app.core.forms import EmptyForm
@@ -61,6 +63,7 @@ def threads(patient):
         threads=rows,
         topics=TOPIC_LABELS,
         unread=unread,
+        confidential=Sensitivity.CONFIDENTIAL,
         total_unread=queries.unread_total(patient.id, hidden_categories(), current_user.id),
         page=page,
         pages=page_count(total, queries.PER_PAGE),
@@ -70,7 +73,8 @@ def threads(patient):
 @bp.route("/patients/<int:patient_id>/messages/new", methods=["GET", "POST"])
 @patient_route(Permission.SEND_MESSAGES, "messaging.thread")
 def new_thread(patient):
-    form = NewThreadForm()
+    allow_private = g.capacity is Capacity.PATIENT and is_adolescent(patient)
+    form = NewThreadForm(allow_private=allow_private)
     item_id = request.values.get("item", type=int)
     plan_item = None
     if item_id is not None:
@@ -90,6 +94,7 @@ def new_thread(patient):
             author_id=current_user.id,
             capacity=g.capacity.value,
             plan_item=plan_item,
+            private=allow_private and form.private.data,
         )
         flash(_("Your message was sent to your care team."), "success")
         return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
@@ -162,6 +167,7 @@ def _render_thread(
         may_reply=may_reply,
         topics=TOPIC_LABELS,
         team_side=team_side,
+        confidential=Sensitivity.CONFIDENTIAL,
         **context,
     ), status
 

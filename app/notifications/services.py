@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from app.auth.models import User
 from app.caregivers.models import Scope
+from app.caregivers.policy import hidden_for
 from app.core.db import utcnow
 from app.core.mail import queue_email
 from app.core.uow import on_commit
@@ -119,7 +120,7 @@ def team_replied(thread) -> None:
             and grant.caregiver.active
             and (
                 thread.sensitivity is None
-                or thread.sensitivity.value in (grant.sensitive_categories or [])
+                or thread.sensitivity.value not in hidden_for(grant, patient)
             )
         ):
             caregiver = grant.caregiver

@@ -135,9 +135,38 @@ def edit_profile(patient):
 @login_required
 @patient_route(Permission.VIEW_AUDIT_LOG, "patient.access_log")
 def access_log(patient):
+    """Who looked at or changed the record; `?actor=<user id>` shows one person's trail
+    (e.g. a caregiver's, linked from "People who help me")."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import aliased
+
+    from app.auth.models import User
+    from app.core.audit import AuditEvent
+    from app.team.models import CareTeamMember, Organization
+
     page = page_arg()
     per_page = 25
-    rows, total = queries.access_log(patient, page, per_page)
+    actor_id = request.args.get("actor", type=int)
+    if actor_id is None:
+        rows, total = queries.access_log(patient, page, per_page)
+    else:
+        # The same listing as queries.access_log, for one actor (the patient's own visits
+        # stay out, as there).
+        actor = aliased(User)
+        conditions = [AuditEvent.patient_id == patient.id, AuditEvent.actor_id == actor_id]
+        if patient.user_id is not None:
+            conditions.append(AuditEvent.actor_id != patient.user_id)
+        total = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(*conditions))
+        rows = db.session.execute(
+            sa.select(AuditEvent, actor.full_name, CareTeamMember.title, Organization.name)
+            .where(*conditions)
+            .outerjoin(actor, actor.id == AuditEvent.actor_id)
+            .outerjoin(CareTeamMember, CareTeamMember.user_id == AuditEvent.actor_id)
+            .outerjoin(Organization, Organization.id == CareTeamMember.organization_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
     return render_template(
         "patients/access_log.html",
         patient=patient,
@@ -145,17 +174,26 @@ def access_log(patient):
         total=total,
         page=page,
         pages=page_count(total, per_page),
-        resource_labels=RESOURCE_LABELS,
+        actor_id=actor_id,
+        # Only names already in this patient's log are shown, never any account's by id.
+        actor_name=rows[0][1] if actor_id is not None and rows else None,
+        resource_labels={
+            **RESOURCE_LABELS,
+            "caregivers.invitation": _l("An invitation to help with your record"),
+        },
         capacity_labels=CAPACITY_LABELS,
-        action_labels=ACTION_LABELS,
+        action_labels={
+            **ACTION_LABELS,
+            "invite": _l("Invited"),
+            "cancel": _l("Cancelled"),
+            "accept": _l("Accepted"),
+            "revoke": _l("Ended"),
+        },
     )
 
 
 PREFERENCE_FIELDS = (
     "contact_channels",
-    "quiet_start",
-    "quiet_end",
-    "detailed_texts",
     "large_text",
     "high_contrast",
     "screen_reader",
@@ -188,7 +226,6 @@ def edit_preferences(patient):
     prefs = queries.preferences(patient.id)
     data = {name: getattr(patient, name) for name in PATIENT_FIELDS}
     data.update({name: getattr(prefs, name) for name in PREFERENCE_FIELDS})
-    data["reminder_lead_hours"] = [str(h) for h in prefs.reminder_lead_hours or []]
     form = PreferencesForm(
         data=data if request.method == "GET" else None, has_phone=bool(patient.mobile_phone)
     )
@@ -202,9 +239,6 @@ def edit_preferences(patient):
             if isinstance(value, str):
                 value = value.strip() or None
             setattr(prefs, name, value)
-        prefs.reminder_lead_hours = sorted(
-            {int(h) for h in form.reminder_lead_hours.data or []}, reverse=True
-        )
         if prefs.id is None:
             db.session.add(prefs)
         audit.record(action="update", resource="patient.preferences", patient_id=patient.id)

@@ -185,7 +185,7 @@ def test_admin_invites_a_caregiver_with_scopes(new_browser, make_user, make_pati
     link = link_in(outbox_emails()[0].body)
     rosa = new_browser()
     rosa.post(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    html = rosa.get("/caregiving/").get_data(as_text=True)
+    html = rosa.get("/caregivers/").get_data(as_text=True)
     assert "Leo" in html
     assert rosa.get(f"/patients/{patient.id}").status_code == 200
 

@@ -31,7 +31,7 @@ PAGES = {
         "/patients/1/phone/verify",
     ],
     "ana@demo.carecircle.test": [
-        "/caregiving/",
+        "/caregivers/",
         "/patients/2",
         "/patients/2/today",
         "/patients/2/plan",
@@ -101,9 +101,9 @@ def test_goal_and_decision_pages_fit_a_phone(phone, live_server, login):
 def test_spanish_pages_fit_too(phone, live_server, login):
     """Spanish strings run longer; the layout must still hold."""
     login(phone, "rosa@demo.carecircle.test")
-    for path in ("/caregiving/", "/patients/3", "/auth/account"):
+    for path in ("/caregivers/", "/patients/3", "/auth/account"):
         check_page(phone, live_server + path)
-    assert "Personas a las que ayudo" in phone.goto(live_server + "/caregiving/").text()
+    assert "Personas a las que ayudo" in phone.goto(live_server + "/caregivers/").text()
 
 
 def test_sign_in_and_switch_language_by_thumb(phone, live_server, login):

@@ -75,6 +75,7 @@ EXPECTED = {
         Permission.MANAGE_CARE_TEAM,
         Permission.MANAGE_DECISIONS,
         Permission.TRIAGE_MESSAGES,
+        Permission.GRANT_LEGAL_ACCESS,
     },
     "member": {
         Permission.VIEW_SUMMARY,
@@ -90,6 +91,7 @@ EXPECTED = {
         Permission.MANAGE_DECISIONS,
         Permission.TRIAGE_MESSAGES,
         Permission.VIEW_TEXTS,
+        Permission.GRANT_LEGAL_ACCESS,
     },
     "other_member": set(),
     "caregiver": {
@@ -222,7 +224,7 @@ def test_care_team_member_sees_only_own_patients_in_list(world, new_browser):
 def test_caregiver_list_shows_only_current_grants(world, new_browser):
     b = new_browser()
     b.login(world["caregiver"].email)
-    html = b.get("/caregiving/").get_data(as_text=True)
+    html = b.get("/caregivers/").get_data(as_text=True)
     assert "Act for James" in html
     assert "Maria" not in html
 
@@ -237,5 +239,5 @@ def test_caregiver_page_says_whom_they_act_for(world, new_browser):
 def test_role_pages_are_404_for_other_roles(world, new_browser):
     b = new_browser()
     b.login(world["patient_user"].email)
-    for url in ("/team/patients", "/caregiving/", "/admin/", "/admin/users", "/admin/outbox"):
+    for url in ("/team/patients", "/caregivers/", "/admin/", "/admin/users", "/admin/outbox"):
         assert b.get(url).status_code == 404, url

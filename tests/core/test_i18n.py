@@ -37,7 +37,7 @@ def test_user_preference_beats_cookie_and_browser(browser, make_user):
     user = make_user(Role.CAREGIVER, locale="es")
     browser.client.set_cookie("cc_lang", "en")
     browser.login(user.email)
-    html = browser.get("/caregiving/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    html = browser.get("/caregivers/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="es">' in html
     assert "Personas a las que ayudo" in html or 'lang="es"' in html
 
@@ -45,7 +45,7 @@ def test_user_preference_beats_cookie_and_browser(browser, make_user):
 def test_switching_language_when_signed_in_saves_the_preference(browser, make_user):
     user = make_user(Role.CAREGIVER, locale="en")
     browser.login(user.email)
-    browser.post("/language", {"language": "es", "next": "/caregiving/"}, form_url="/caregiving/")
+    browser.post("/language", {"language": "es", "next": "/caregivers/"}, form_url="/caregivers/")
     db.session.expire_all()
     assert db.session.get(User, user.id).locale == "es"
 
