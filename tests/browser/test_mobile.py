@@ -29,6 +29,21 @@ PAGES = {
         "/patients/1/texts",
         "/patients/1/phone",
         "/patients/1/phone/verify",
+        "/patients/1/reminders",
+        "/patients/1/plan/items/1/reminders",
+        "/patients/1/goals/1/reminders",
+        "/patients/1/caregivers",
+        "/patients/1/caregivers/invite",
+    ],
+    "james@demo.carecircle.test": [
+        "/patients/2/caregivers",
+        "/patients/2/caregivers/1/edit",
+        "/patients/2/caregivers/1/end",
+    ],
+    "leo@demo.carecircle.test": [
+        "/patients/3/messages",
+        "/patients/3/messages/4",
+        "/patients/3/messages/new",
     ],
     "ana@demo.carecircle.test": [
         "/caregivers/",
@@ -47,6 +62,10 @@ PAGES = {
         "/patients/2/plan/new/appointment",
         "/patients/2/flags/2",
         "/patients/2/plan/items/12/edit",
+        "/patients/3/caregivers",
+        "/patients/3/caregivers/team",
+        "/patients/3/caregivers/team-grant",
+        "/patients/3/caregivers/grants/2/continuing-authority",
     ],
     "admin@demo.carecircle.test": [
         "/admin/",
