@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help demo serve test lint translations migrate seed clean screenshots bench bench-sms
+.PHONY: help demo serve test lint translations migrate seed clean screenshots bench bench-sms bench-plan
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
@@ -65,6 +65,9 @@ bench: $(STAMP)
 
 bench-sms: $(STAMP)
 	$(BIN)/python bench/dispatcher.py
+
+bench-plan: $(STAMP)
+	$(BIN)/python bench/planner.py
 
 clean:
 	rm -rf $(VENV) instance/carecircle.db .pytest_cache .ruff_cache
