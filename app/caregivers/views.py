@@ -26,6 +26,7 @@ from app.caregivers.forms import (
 from app.caregivers.invitations import InvitationError
 from app.caregivers.labels import SCOPE_LABELS
 from app.caregivers.models import CaregiverGrant, CaregiverInvitation
+from app.caregivers.policy import in_force
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.db import utcnow
@@ -57,6 +58,8 @@ def people():
         .options(joinedload(CaregiverGrant.patient))
         .order_by(CaregiverGrant.id)
     ).all()
+    # The age rules end a guardian's access on the 18th birthday, before the sweep records it.
+    grants = [grant for grant in grants if in_force(grant, grant.patient, now)]
     return render_template("caregivers/people.html", grants=grants)
 
 
@@ -65,12 +68,16 @@ def people_i_help_count() -> int:
     if "people_i_help" not in g:
         count = 0
         if current_user.is_authenticated and current_user.role is Role.CAREGIVER:
-            count = db.session.scalar(
-                sa.select(sa.func.count(sa.distinct(CaregiverGrant.patient_id))).where(
+            now = utcnow()
+            grants = db.session.scalars(
+                sa.select(CaregiverGrant)
+                .where(
                     CaregiverGrant.caregiver_id == current_user.id,
-                    CaregiverGrant.current_at(utcnow()),
+                    CaregiverGrant.current_at(now),
                 )
-            )
+                .options(joinedload(CaregiverGrant.patient))
+            ).all()
+            count = len({x.patient_id for x in grants if in_force(x, x.patient, now)})
         g.people_i_help = count or 0
     return g.people_i_help
 
@@ -97,9 +104,7 @@ def _helpers_page_data(patient):
     ).all()
     current, ended = [], []
     for grant, set_up_by in rows:
-        ended_now = grant.revoked_at is not None or (
-            grant.ends_at is not None and grant.ends_at <= now
-        )
+        ended_now = not in_force(grant, patient, now)
         (ended if ended_now else current).append((grant, set_up_by))
     pending = db.session.scalars(
         sa.select(CaregiverInvitation)
