@@ -26,7 +26,7 @@ SHOTS = [
     ("home-phone.png", None, "/auth/login"),
     ("maria-record-es.png", "maria", "/"),
     ("who-has-seen-my-record.png", "james", "/patients/2/access-log"),
-    ("caregiver-people.png", "ana", "/caregiving/"),
+    ("caregiver-people.png", "ana", "/caregivers/"),
     ("caregiver-acting-for.png", "ana", "/patients/2"),
     ("care-team-my-patients.png", "nurse", "/team/patients"),
     ("admin-accounts.png", "admin", "/admin/users"),
@@ -42,6 +42,13 @@ SHOTS = [
     ("chw-inbox-es.png", "chw", "/team/inbox"),
     ("maria-texts-es.png", "maria", "/patients/1/texts"),
     ("maria-goals-es.png", "maria", "/patients/1/goals"),
+    ("maria-text-reminders-es.png", "maria", "/patients/1/reminders"),
+    ("maria-reminder-times-es.png", "maria", "/patients/1/plan/items/1/reminders"),
+    ("james-people-who-help.png", "james", "/patients/2/caregivers"),
+    ("james-invite-helper.png", "james", "/patients/2/caregivers/invite"),
+    ("nurse-team-grant.png", "nurse", "/patients/3/caregivers/team-grant"),
+    ("leo-private-thread.png", "leo", "/patients/3/messages/4"),
+    ("rosa-leo-plan-es.png", "rosa", "/patients/3/plan"),
 ]
 
 
