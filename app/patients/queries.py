@@ -65,13 +65,16 @@ def current_caregivers(patient_id: int) -> list[CaregiverGrant]:
     return [grant for grant in grants if in_force(grant, patient, now)]
 
 
-def access_log(patient: Patient, page: int, per_page: int = 25):
-    """Who looked at or changed this record, newest first, without the patient's own visits.
+def access_log(patient: Patient, page: int, per_page: int = 25, actor_id: int | None = None):
+    """Who looked at or changed this record, newest first, without the patient's own visits;
+    only `actor_id`'s trail when given (e.g. one caregiver's, from "People who help me").
 
     One query for the rows (with the actor's name, role and organization) and one to count.
     """
     actor = aliased(User)
     conditions = [AuditEvent.patient_id == patient.id]
+    if actor_id is not None:
+        conditions.append(AuditEvent.actor_id == actor_id)
     if patient.user_id is not None:
         conditions.append(
             sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != patient.user_id)

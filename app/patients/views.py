@@ -42,6 +42,8 @@ RESOURCE_LABELS = {
     "messaging.inbox": _l("Your message in the care team's inbox"),
     "reminders.texts": _l("The texts we sent you"),
     "caregivers.grant": _l("Who can help with your record"),
+    "caregivers.invitation": _l("An invitation to help with your record"),
+    "patient.reminders": _l("Your text reminders"),
 }
 
 CAPACITY_LABELS = {
@@ -52,7 +54,15 @@ CAPACITY_LABELS = {
     "system": _l("CareCircle system"),
 }
 
-ACTION_LABELS = {"view": _l("Looked at"), "update": _l("Changed"), "create": _l("Added")}
+ACTION_LABELS = {
+    "view": _l("Looked at"),
+    "update": _l("Changed"),
+    "create": _l("Added"),
+    "invite": _l("Invited"),
+    "cancel": _l("Cancelled"),
+    "accept": _l("Accepted"),
+    "revoke": _l("Ended"),
+}
 
 
 @bp.route("/")
@@ -137,36 +147,10 @@ def edit_profile(patient):
 def access_log(patient):
     """Who looked at or changed the record; `?actor=<user id>` shows one person's trail
     (e.g. a caregiver's, linked from "People who help me")."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import aliased
-
-    from app.auth.models import User
-    from app.core.audit import AuditEvent
-    from app.team.models import CareTeamMember, Organization
-
     page = page_arg()
     per_page = 25
     actor_id = request.args.get("actor", type=int)
-    if actor_id is None:
-        rows, total = queries.access_log(patient, page, per_page)
-    else:
-        # The same listing as queries.access_log, for one actor (the patient's own visits
-        # stay out, as there).
-        actor = aliased(User)
-        conditions = [AuditEvent.patient_id == patient.id, AuditEvent.actor_id == actor_id]
-        if patient.user_id is not None:
-            conditions.append(AuditEvent.actor_id != patient.user_id)
-        total = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(*conditions))
-        rows = db.session.execute(
-            sa.select(AuditEvent, actor.full_name, CareTeamMember.title, Organization.name)
-            .where(*conditions)
-            .outerjoin(actor, actor.id == AuditEvent.actor_id)
-            .outerjoin(CareTeamMember, CareTeamMember.user_id == AuditEvent.actor_id)
-            .outerjoin(Organization, Organization.id == CareTeamMember.organization_id)
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
+    rows, total = queries.access_log(patient, page, per_page, actor_id=actor_id)
     return render_template(
         "patients/access_log.html",
         patient=patient,
@@ -177,18 +161,9 @@ def access_log(patient):
         actor_id=actor_id,
         # Only names already in this patient's log are shown, never any account's by id.
         actor_name=rows[0][1] if actor_id is not None and rows else None,
-        resource_labels={
-            **RESOURCE_LABELS,
-            "caregivers.invitation": _l("An invitation to help with your record"),
-        },
+        resource_labels=RESOURCE_LABELS,
         capacity_labels=CAPACITY_LABELS,
-        action_labels={
-            **ACTION_LABELS,
-            "invite": _l("Invited"),
-            "cancel": _l("Cancelled"),
-            "accept": _l("Accepted"),
-            "revoke": _l("Ended"),
-        },
+        action_labels=ACTION_LABELS,
     )
 
 
