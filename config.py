@@ -51,17 +51,20 @@ def parse_topic_hours(value: str) -> dict[str, int]:
     return out
 
 
-#: The sensitive categories MINOR_CONFIDENTIAL_CATEGORIES may name.
-SENSITIVE_CATEGORY_NAMES = ("behavioral_health", "substance_use", "sexual_reproductive")
+def parse_list(value: str) -> tuple[str, ...]:
+    """Read "behavioral_health,substance_use" into a tuple."""
+    return tuple(filter(None, (part.strip() for part in value.split(","))))
 
 
-def parse_categories(name: str, value: str) -> tuple[str, ...]:
-    """Read "behavioral_health,substance_use" into a tuple, refusing unknown names."""
-    out = tuple(filter(None, (part.strip() for part in value.split(","))))
-    unknown = [c for c in out if c not in SENSITIVE_CATEGORY_NAMES]
+def check_categories(config: dict) -> None:
+    """MINOR_CONFIDENTIAL_CATEGORIES may only name categories a grant can hold."""
+    from app.core.privacy import GRANTABLE_NAMES
+
+    unknown = [c for c in config["MINOR_CONFIDENTIAL_CATEGORIES"] if c not in GRANTABLE_NAMES]
     if unknown:
-        raise RuntimeError(f"{name}: unknown categories {unknown}; use {SENSITIVE_CATEGORY_NAMES}")
-    return out
+        raise RuntimeError(
+            f"MINOR_CONFIDENTIAL_CATEGORIES: unknown categories {unknown}; use {GRANTABLE_NAMES}"
+        )
 
 
 def dev_secret_key() -> str:
@@ -75,6 +78,11 @@ def dev_secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def check_rules(config: dict) -> None:
+    check_ages(config)
+    check_categories(config)
 
 
 def check_ages(config: dict) -> None:
@@ -200,10 +208,12 @@ class Config:
     # On this birthday a parent's or guardian's access ends, unless the care team recorded a
     # legal authority that continues (e.g. a court-appointed guardianship of an adult).
     ADULT_AGE = env_int("ADULT_AGE", 18)
-    # What a teen's parent or guardian never sees, whatever the grant says.
-    MINOR_CONFIDENTIAL_CATEGORIES = parse_categories(
-        "MINOR_CONFIDENTIAL_CATEGORIES",
-        os.environ.get("MINOR_CONFIDENTIAL_CATEGORIES", ",".join(SENSITIVE_CATEGORY_NAMES)),
+    # What a teen's parent or guardian never sees, whatever the grant says (checked against
+    # core.privacy.GRANTABLE when the app starts).
+    MINOR_CONFIDENTIAL_CATEGORIES = parse_list(
+        os.environ.get(
+            "MINOR_CONFIDENTIAL_CATEGORIES", "behavioral_health,substance_use,sexual_reproductive"
+        )
     )
     # The patient is reminded this many days before a caregiver's access ends (once).
     CAREGIVER_EXPIRY_NOTICE_DAYS = env_int("CAREGIVER_EXPIRY_NOTICE_DAYS", 14)
@@ -213,7 +223,7 @@ class Config:
         """Fill in development defaults. Production overrides this to fail instead."""
         if not config.get("SECRET_KEY"):
             config["SECRET_KEY"] = dev_secret_key()
-        check_ages(config)
+        check_rules(config)
 
 
 class DevelopmentConfig(Config):
@@ -257,7 +267,7 @@ class ProductionConfig(Config):
                     raise RuntimeError(f"Refusing to start with SMS_BACKEND=twilio without {name}")
         if not config["PUBLIC_BASE_URL"].startswith("https://"):
             raise RuntimeError("PUBLIC_BASE_URL must be https:// in production")
-        check_ages(config)
+        check_rules(config)
 
 
 CONFIGS = {

@@ -25,7 +25,7 @@ import sqlalchemy as sa  # noqa: E402
 from app import create_app  # noqa: E402
 from app.core.db import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.notifications.models import OutboundSms  # noqa: E402
+from app.texting.models import OutboundSms  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilioServer  # noqa: E402
 
 TEXTS = int(os.environ.get("BENCH_TEXTS", 1000))
@@ -51,7 +51,7 @@ def make_app(url: str, schema: str, fake_url: str):
 
 
 def worker(url: str, schema: str, fake_url: str) -> None:
-    from app.reminders import dispatcher
+    from app.texting import dispatcher
 
     app = make_app(url, schema, fake_url)
     with app.app_context():

@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 
 from app import create_app
-from app.careplan.models import Area, ItemKind, OwnerKind, PlanItem
+from app.careplan.items.models import Area, ItemKind, OwnerKind, PlanItem
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import Patient, PatientPreferences
 from app.reminders.models import ReminderSchedule, TextConsent
 from app.reminders.recurring import plan_due
 from app.team.models import Discipline, Organization, OrganizationKind
+from app.texting.models import OutboundSms
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", 1000))
 

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, verify_password
-from app.careplan.models import PlanItem
+from app.careplan.items.models import PlanItem
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.extensions import db

@@ -11,9 +11,9 @@ from app.auth.models import User
 from app.auth.services import normalise_email
 from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
-from app.core.forms import phone_e164
+from app.core.forms import MultiCheckboxField, phone_e164
 from app.extensions import db
-from app.patients.forms import MultiCheckboxField, care_language_choices, timezone_choices
+from app.patients.forms import care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Organization
 

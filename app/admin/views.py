@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import (
@@ -19,25 +19,24 @@ from app.admin.forms import (
 )
 from app.auth import services as auth_services
 from app.auth.models import Role, User
-from app.caregivers.models import CaregiverGrant
+from app.caregivers.grants import grant_access
 from app.core import audit
-from app.core.access import no_patient_data
+from app.core.access import no_patient_data, role_required
 from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail
 from app.core.pagination import page_arg, page_count
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
 from app.team.models import CareTeamMember, Discipline
+from app.texting.models import OutboundSms
 
 PER_PAGE = 25
 
 
 @bp.before_request
-@login_required
+@role_required(Role.ADMIN)
 def admins_only():
-    if current_user.role is not Role.ADMIN:
-        abort(404)
+    """Every admin page: admins only; anyone else gets 404."""
 
 
 @bp.route("/")
@@ -75,16 +74,14 @@ def users():
     )
 
 
-def _new_user(form, role: Role) -> User:
-    user = User(
+def _new_user(form, role: Role, **fields) -> User:
+    return auth_services.create_account(
         email=form.email.data,
-        full_name=form.full_name.data.strip(),
+        full_name=form.full_name.data,
         role=role,
         locale=form.language.data,
+        **fields,
     )
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 @bp.route("/invite/patient", methods=["GET", "POST"])
@@ -92,7 +89,7 @@ def _new_user(form, role: Role) -> User:
 def invite_patient():
     form = InvitePatientForm()
     if form.validate_on_submit():
-        user = _new_user(form, Role.PATIENT)
+        user = _new_user(form, Role.PATIENT, timezone=form.timezone.data)
         patient = Patient(
             user_id=user.id,
             given_name=form.given_name.data.strip(),
@@ -102,7 +99,6 @@ def invite_patient():
             timezone=form.timezone.data,
             mobile_phone=form.mobile_phone.data,
         )
-        user.timezone = patient.timezone
         db.session.add(patient)
         db.session.flush()
         audit.record(
@@ -153,22 +149,13 @@ def invite_caregiver():
     form = InviteCaregiverForm(patients=patients)
     if form.validate_on_submit():
         user = _new_user(form, Role.CAREGIVER)
-        grant = CaregiverGrant(
-            patient_id=form.patient.data,
-            caregiver_id=user.id,
-            relationship_label=form.relationship.data.strip(),
-            scopes=list(form.scopes.data or []),
-            sensitive_categories=[],
+        grant_access(
+            db.session.get(Patient, form.patient.data),
+            user,
+            relationship=form.relationship.data.strip(),
+            scopes=form.scopes.data or [],
             legal_authority=form.legal_authority.data or None,
             granted_by_id=current_user.id,
-        )
-        db.session.add(grant)
-        db.session.flush()
-        audit.record(
-            action="create",
-            resource="caregivers.grant",
-            resource_id=grant.id,
-            patient_id=grant.patient_id,
             actor_id=current_user.id,
             capacity="admin",
         )

@@ -65,6 +65,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_password(self) -> bool:
         return self.password_hash is not None
 
+    def locale_choices(self) -> tuple[str | None, ...]:
+        """The language to write to this person in (`core.i18n.recipient_locale`)."""
+        return (self.locale,)
+
     def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or utcnow())
 

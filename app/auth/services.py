@@ -10,16 +10,15 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, render_template, request, session
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.auth.models import AccountToken, Role, TokenPurpose, User, UserSession, hash_token
 from app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from app.core.db import utcnow
-from app.core.mail import queue_email
+from app.core.mail import send_template
+from app.core.urls import public_url_for
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -34,6 +33,35 @@ def normalise_email(email: str) -> str:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_account(
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    locale: str | None = None,
+    timezone: str | None = None,
+    password: str | None = None,
+    password_hash: str | None = None,
+) -> User:
+    """A new account. Without a password it cannot sign in until its owner sets one (from an
+    invitation link). The language is kept only if we ship it."""
+    user = User(
+        email=normalise_email(email),
+        full_name=full_name.strip(),
+        role=role,
+        locale=locale if locale in current_app.config["LANGUAGES"] else None,
+        timezone=timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        password_hash=password_hash,
+    )
+    if password is not None:
+        set_password(user, password)
+    elif password_hash is not None:
+        user.password_changed_at = utcnow()
+    db.session.add(user)
+    db.session.flush()
+    return user
 
 
 # ---------------------------------------------------------------- authentication
@@ -245,38 +273,24 @@ def use_token(row: AccountToken) -> None:
         raise TokenError("used")
 
 
-def public_url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def send_invitation(user: User, invited_by: User | None) -> None:
-    from flask import url_for
-
     token = issue_token(user, TokenPurpose.INVITATION, created_by=invited_by)
-    link = public_url(url_for("auth.accept_invitation", token=token))
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("You are invited to CareCircle")
-        body = render_template(
-            "auth/email/invitation.txt",
-            user=user,
-            link=link,
-            hours=current_app.config["INVITATION_MAX_AGE_HOURS"],
-            cco_name=current_app.config["CCO_NAME"],
-        )
-    queue_email(to=user.email, subject=subject, body=body, user_id=user.id)
+    send_template(
+        "auth/email/invitation.txt",
+        user,
+        user=user,
+        link=public_url_for("auth.accept_invitation", token=token),
+        hours=current_app.config["INVITATION_MAX_AGE_HOURS"],
+        cco_name=current_app.config["CCO_NAME"],
+    )
 
 
 def send_password_reset(user: User) -> None:
-    from flask import url_for
-
     token = issue_token(user, TokenPurpose.PASSWORD_RESET)
-    link = public_url(url_for("auth.reset_password", token=token))
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("Reset your CareCircle password")
-        body = render_template(
-            "auth/email/password_reset.txt",
-            user=user,
-            link=link,
-            minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"],
-        )
-    queue_email(to=user.email, subject=subject, body=body, user_id=user.id)
+    send_template(
+        "auth/email/password_reset.txt",
+        user,
+        user=user,
+        link=public_url_for("auth.reset_password", token=token),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"],
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,6 +10,7 @@ from app.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetP
 from app.auth.models import TokenPurpose, UserSession
 from app.auth.passwords import verify_password
 from app.core.access import no_patient_data
+from app.core.db import utcnow
 from app.core.forms import EmptyForm
 from app.core.urls import safe_next
 from app.extensions import db, limiter
@@ -132,8 +134,6 @@ def account():
 
 
 def _render_account(form, status: int = 200):
-    import sqlalchemy as sa
-
     sessions = db.session.scalars(
         sa.select(UserSession)
         .where(UserSession.user_id == current_user.id, UserSession.ended_at.is_(None))
@@ -174,10 +174,6 @@ def change_password():
 @login_required
 @no_patient_data("ends the signed-in user's own other sessions")
 def end_other_sessions():
-    import sqlalchemy as sa
-
-    from app.core.db import utcnow
-
     form = EmptyForm()
     if form.validate_on_submit():
         db.session.execute(
@@ -191,3 +187,21 @@ def end_other_sessions():
         )
         flash(_("You are signed out on your other devices."), "success")
     return redirect(url_for("auth.account"))
+
+
+def unauthorized():
+    """flask-login's answer to a signed-out visitor: sign in, saying why the session ended."""
+    reason = g.get("session_end_reason")
+    if reason == "idle":
+        flash(
+            _("You were signed out because you were away for a while. Please sign in again."),
+            "info",
+        )
+    elif reason in ("expired", "ended"):
+        flash(_("Your session ended. Please sign in again."), "info")
+    else:
+        flash(_("Please sign in to see this page."), "info")
+    next_path = request.full_path if request.method == "GET" else None
+    if next_path and next_path.endswith("?"):
+        next_path = next_path[:-1]
+    return redirect(url_for("auth.login", next=next_path))

@@ -1,27 +1,35 @@
-"""Forms for the patient's side of caregiver access: invite, change, accept."""
+"""Forms for caregiver access: the patient's (invite, change, accept) and the care team's
+(a legal grant, a continuing authority)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, StringField, TelField
+from wtforms import EmailField, SelectField, StringField, TelField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.auth import services as auth_services
 from app.auth.forms import SetPasswordForm
-from app.caregivers.labels import SCOPE_LABELS
-from app.caregivers.models import SensitiveCategory
-from app.core.forms import phone_e164
-from app.patients.forms import MultiCheckboxField
+from app.auth.models import Role, User
+from app.caregivers import rules
+from app.caregivers.labels import KIND_LABELS, SCOPE_LABELS
+from app.caregivers.models import GrantKind
+from app.caregivers.queries import current_grant
+from app.core.forms import MultiCheckboxField, PlainDateField, phone_e164
+from app.core.privacy import GRANTABLE, SENSITIVITY_LABELS
+from app.patients.models import Patient
 
-#: How each sensitive category reads for the patient. All are left out unless ticked.
-CATEGORY_LABELS = {
-    SensitiveCategory.BEHAVIORAL_HEALTH: _l("Behavioral health"),
-    SensitiveCategory.SUBSTANCE_USE: _l("Substance use"),
-    SensitiveCategory.SEXUAL_REPRODUCTIVE: _l("Sexual and reproductive health"),
-}
+
+def category_choices() -> list[tuple[str, object]]:
+    """The sensitive categories a grant may include (all are left out unless ticked)."""
+    return [(c.value, SENSITIVITY_LABELS[c]) for c in GRANTABLE]
+
+
+LAST_DAY_IN_THE_PAST = _l("The last day cannot be in the past.")
 
 
 def _region() -> str:
@@ -44,31 +52,26 @@ class _AccessForm(FlaskForm):
             "anything is hidden."
         ),
     )
-    ends_on = DateField(
-        _l("Access ends on"),
+    ends_on = PlainDateField(
+        _l("Last day of access"),
         validators=[Optional()],
         description=_l("Leave it empty to keep access until you end it."),
     )
 
     def __init__(self, *args, today: date, current_end: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        #: The patient's today (in the patient's time zone): a new end date must come after it.
+        #: The patient's today (in the patient's time zone): the last day cannot be before it.
         self.today = today
-        #: The end date already set, which may stay as it is.
+        #: The last day already set, which may stay as it is.
         self.current_end = current_end
         self.scopes.choices = [(s.value, label) for s, label in SCOPE_LABELS.items()]
-        self.sensitive_categories.choices = [
-            (c.value, label) for c, label in CATEGORY_LABELS.items()
-        ]
+        self.sensitive_categories.choices = category_choices()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         chosen = self.ends_on.data
-        if chosen is not None and chosen != self.current_end and chosen <= self.today:
-            self.ends_on.errors = [
-                *self.ends_on.errors,
-                _l("Choose a date after today, or leave it empty."),
-            ]
+        if chosen is not None and chosen != self.current_end and chosen < self.today:
+            self.ends_on.errors = [*self.ends_on.errors, LAST_DAY_IN_THE_PAST]
             ok = False
         return ok
 
@@ -140,4 +143,139 @@ class NewCaregiverAccountForm(SetPasswordForm):
         ],
         description=_l("You sign in with it."),
         render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
+
+
+# ------------------------------------------------------------------ the care team's
+
+
+class TeamGrantForm(FlaskForm):
+    email = EmailField(
+        _l("Caregiver's email"),
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter an email address like name@example.com.")),
+            Length(max=254),
+        ],
+        description=_l("If they have no CareCircle account yet, we email them an invitation."),
+    )
+    full_name = StringField(
+        _l("Caregiver's full name"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Needed only when they are new to CareCircle."),
+    )
+    language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
+    relationship = StringField(
+        _l("Relationship to the patient"),
+        validators=[
+            DataRequired(_l("Say how they are related, e.g. mother.")),
+            Length(max=60),
+        ],
+    )
+    kind = SelectField(
+        _l("They act as"), validators=[DataRequired(_l("Choose how they act for the patient."))]
+    )
+    legal_authority = StringField(
+        _l("Legal authority"),
+        validators=[
+            DataRequired(_l("Enter the legal authority.")),
+            Length(max=120),
+        ],
+        description=_l(
+            "For example: parent, court-appointed guardian, health care power of attorney."
+        ),
+    )
+    document_reference = StringField(
+        _l("Document on file"),
+        validators=[
+            DataRequired(_l("Say where the document is on file.")),
+            Length(max=120),
+        ],
+        description=_l(
+            "Where the proof is kept, for example a court case number or the date it was "
+            "scanned into the chart."
+        ),
+    )
+    scopes = MultiCheckboxField(_l("What they may do"), validators=[Optional()])
+    #: Its help text names the configured ages; it is set in __init__.
+    sensitive_categories = MultiCheckboxField(
+        _l("Sensitive topics they may see"), validators=[Optional()]
+    )
+    ends_on = PlainDateField(
+        _l("Last day of access"),
+        validators=[Optional()],
+        description=_l("Optional. Leave empty if the authority has no end date."),
+    )
+
+    def __init__(self, *args, patient: Patient, now: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient, self.now = patient, now
+        self.existing_user: User | None = None
+        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.kind.choices = [("", _l("Choose one"))] + [
+            (k.value, KIND_LABELS[k]) for k in (GrantKind.GUARDIAN, GrantKind.LEGAL_REPRESENTATIVE)
+        ]
+        self.scopes.choices = [(s.value, label) for s, label in SCOPE_LABELS.items()]
+        self.sensitive_categories.choices = category_choices()
+        cfg = current_app.config
+        self.sensitive_categories.description = _(
+            "Hidden unless you tick them. For a patient aged %(teen)d to %(adult)d, a parent or "
+            "guardian never sees these, whatever you tick.",
+            teen=cfg["ADOLESCENT_AGE"],
+            adult=cfg["ADULT_AGE"] - 1,
+        )
+
+    def validate_email(self, field):
+        field.data = auth_services.normalise_email(field.data)
+        user = auth_services.find_user_by_email(field.data)
+        if user is None:
+            return
+        if user.role is not Role.CAREGIVER:
+            raise ValidationError(
+                _l("This email belongs to an account that cannot be a caregiver. Use another.")
+            )
+        if not user.active:
+            raise ValidationError(_l("This account is turned off. Ask an administrator."))
+        if current_grant(user.id, self.patient.id, self.now) is not None:
+            raise ValidationError(_l("This person already has access to this record."))
+        self.existing_user = user
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        self.full_name.data = (self.full_name.data or "").strip()
+        if not self.full_name.data and not self.email.errors and self.existing_user is None:
+            self.full_name.errors = [
+                *self.full_name.errors,
+                _("Enter their full name: they are new to CareCircle."),
+            ]
+            ok = False
+        return ok
+
+    def validate_kind(self, field):
+        adult = rules.age_at(self.patient, self.now) >= rules.adult_age()
+        if field.data == GrantKind.GUARDIAN.value and adult:
+            raise ValidationError(
+                _l("The patient is an adult: choose legal representative of an adult.")
+            )
+        if field.data == GrantKind.LEGAL_REPRESENTATIVE.value and not adult:
+            raise ValidationError(
+                _l("The patient is a minor: choose parent or legal guardian of a minor.")
+            )
+
+    def validate_ends_on(self, field):
+        if field.data is not None and field.data < self.patient.today(self.now):
+            raise ValidationError(LAST_DAY_IN_THE_PAST)
+
+
+class ContinuingAuthorityForm(FlaskForm):
+    continuing_authority = StringField(
+        _l("Legal authority that continues after 18"),
+        validators=[
+            DataRequired(_l("Enter the legal authority and where its document is on file.")),
+            Length(max=200),
+        ],
+        description=_l(
+            "For example: court-appointed guardian of an adult, case 24-GU-0113, scanned "
+            "into the chart."
+        ),
     )

@@ -13,26 +13,27 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, hash_token
-from app.auth.services import public_url
-from app.caregivers.models import CaregiverGrant, CaregiverInvitation, GrantKind, Scope
+from app.caregivers.grants import grant_access
+from app.caregivers.models import CaregiverGrant, CaregiverInvitation, GrantKind
 from app.core import audit
 from app.core.db import utcnow
-from app.core.mail import queue_email
+from app.core.i18n import for_recipient, recipient_locale
+from app.core.mail import send_template
+from app.core.signals import grant_changed, grant_ended
+from app.core.urls import public_url_for
 from app.extensions import db
-from app.notifications.models import OutboundSms
-from app.notifications.services import queue_sms
 from app.patients.models import Patient
+from app.texting.models import OutboundSms
+from app.texting.outbox import queue_sms
 
 SMS_PURPOSE = "caregiver_invite"
 
@@ -43,46 +44,6 @@ class InvitationError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-# ---------------------------------------------------------------- dates
-
-
-def patient_today(patient: Patient, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(patient.timezone)).date()
-
-
-def end_of_access(patient: Patient, ends_on: date | None) -> datetime | None:
-    """Access "ends on" a date: from the start of that day in the patient's time zone."""
-    if ends_on is None:
-        return None
-    return datetime.combine(ends_on, time(0), ZoneInfo(patient.timezone)).astimezone(UTC)
-
-
-def local_date(patient: Patient, when: datetime | None) -> date | None:
-    """The day `when` falls on where the patient lives; for an end of access, the date the
-    patient chose (the inverse of `end_of_access`)."""
-    if when is None:
-        return None
-    return when.astimezone(ZoneInfo(patient.timezone)).date()
-
-
-def patient_locale(patient: Patient) -> str:
-    """The patient's language for texts and emails sent on their behalf (the invitee's is
-    unknown), falling back to their interface language, then the default."""
-    languages = current_app.config["LANGUAGES"]
-    if patient.language in languages:
-        return patient.language
-    user = db.session.get(User, patient.user_id) if patient.user_id else None
-    if user is not None and user.locale in languages:
-        return user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def _user_locale(user: User) -> str:
-    if user.locale in current_app.config["LANGUAGES"]:
-        return user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 # ---------------------------------------------------------------- links
@@ -170,40 +131,37 @@ def create(
 
 
 def send(invitation: CaregiverInvitation, token: str, patient: Patient) -> None:
-    """Email or text the link, in the patient's language, with no health details."""
-    link = public_url(url_for("caregivers.accept", token=token))
-    locale = patient_locale(patient)
-    hours = current_app.config["CAREGIVER_INVITE_HOURS"]
-    with force_locale(locale):
-        if invitation.phone:
+    """Email or text the link, in the patient's language (the invitee's is unknown), with no
+    health details."""
+    link = public_url_for("caregivers.accept", token=token)
+    if invitation.phone:
+        with for_recipient(patient):
             body = _(
                 "CareCircle: %(name)s invited you to help with their care. Accept: %(link)s",
                 name=patient.display_name[:40],
                 link=link,
             )
-        else:
-            subject = _("%(name)s invited you to CareCircle", name=patient.display_name)
-            body = render_template(
-                "caregivers/email/invitation.txt",
-                invitee=invitation.name,
-                patient_name=patient.display_name,
-                link=link,
-                hours=hours,
-                cco_name=current_app.config["CCO_NAME"],
-            )
-    if invitation.phone:
         # The patient is sending it now, on purpose: it does not wait for quiet hours.
         queue_sms(
             patient=patient,
             to=invitation.phone,
             user_id=None,
             purpose=SMS_PURPOSE,
-            locale=locale,
+            locale=recipient_locale(patient),
             body=body,
             send_after=utcnow(),
         )
     else:
-        queue_email(to=invitation.email, subject=subject, body=body)
+        send_template(
+            "caregivers/email/invitation.txt",
+            patient,
+            email=invitation.email,
+            invitee=invitation.name,
+            patient_name=patient.display_name,
+            link=link,
+            hours=current_app.config["CAREGIVER_INVITE_HOURS"],
+            cco_name=current_app.config["CCO_NAME"],
+        )
 
 
 def cancel(invitation: CaregiverInvitation) -> bool:
@@ -253,41 +211,23 @@ def accept(invitation: CaregiverInvitation, user: User) -> CaregiverGrant:
         db.session.refresh(invitation)
         raise InvitationError(invitation.problem(now) or "used")
     patient = invitation.patient
-    # A newer invitation replaces what this person could do before for the same patient.
-    db.session.execute(
-        sa.update(CaregiverGrant)
-        .where(
-            CaregiverGrant.caregiver_id == user.id,
-            CaregiverGrant.patient_id == patient.id,
-            CaregiverGrant.current_at(now),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    grant = CaregiverGrant(
-        patient_id=patient.id,
-        caregiver_id=user.id,
-        relationship_label=invitation.relationship_label,
-        scopes=list(invitation.scopes or []),
-        sensitive_categories=list(invitation.sensitive_categories or []),
+    grant = grant_access(
+        patient,
+        user,
+        relationship=invitation.relationship_label,
+        scopes=invitation.scopes or [],
+        categories=invitation.sensitive_categories or [],
         ends_at=invitation.ends_at,
         granted_by_id=patient.user_id or invitation.invited_by_id,
-        starts_at=now,
+        audit_action="accept",
+        actor_id=user.id,
+        capacity="caregiver",
     )
-    db.session.add(grant)
     if invitation.phone:
         # The link was texted to this number, so whoever opened it holds the phone.
         user.mobile_phone = invitation.phone
         user.mobile_phone_verified_at = now
-    db.session.flush()
-    audit.record(
-        action="accept",
-        resource="caregivers.grant",
-        resource_id=grant.id,
-        patient_id=patient.id,
-        actor_id=user.id,
-        capacity="caregiver",
-    )
+        db.session.flush()
     return grant
 
 
@@ -298,16 +238,6 @@ def patient_controls(grant: CaregiverGrant) -> bool:
     """The patient changes and ends what they set up themselves. A grant the care team set up
     on a legal footing (a guardian, a power of attorney) is changed through the care team."""
     return grant.kind == GrantKind.DELEGATE and not grant.legal_authority
-
-
-def _drop_queued_texts(grant: CaregiverGrant) -> None:
-    db.session.execute(
-        sa.delete(OutboundSms).where(
-            OutboundSms.patient_id == grant.patient_id,
-            OutboundSms.user_id == grant.caregiver_id,
-            OutboundSms.status == "queued",
-        )
-    )
 
 
 def change(
@@ -323,13 +253,12 @@ def change(
     before = (sorted(grant.scopes or []), sorted(grant.sensitive_categories or []), grant.ends_at)
     if before == (scopes, categories, ends_at):
         return False
-    had_reminders = Scope.REMINDERS.value in (grant.scopes or [])
     grant.scopes, grant.sensitive_categories, grant.ends_at = scopes, categories, ends_at
-    if had_reminders and Scope.REMINDERS.value not in scopes:
-        _drop_queued_texts(grant)
+    db.session.flush()
     audit.record(
         action="update", resource="caregivers.grant", resource_id=grant.id, patient_id=patient.id
     )
+    grant_changed.send(grant)
     _tell_caregiver(grant, patient, ended=False)
     return True
 
@@ -337,10 +266,11 @@ def change(
 def end(grant: CaregiverGrant, patient: Patient) -> None:
     """End access now: the caregiver's next request is refused, waiting texts are dropped."""
     grant.revoked_at = utcnow()
-    _drop_queued_texts(grant)
+    db.session.flush()
     audit.record(
         action="revoke", resource="caregivers.grant", resource_id=grant.id, patient_id=patient.id
     )
+    grant_ended.send(grant)
     _tell_caregiver(grant, patient, ended=True)
 
 
@@ -348,15 +278,10 @@ def _tell_caregiver(grant: CaregiverGrant, patient: Patient, *, ended: bool) -> 
     caregiver = db.session.get(User, grant.caregiver_id)
     if caregiver is None or not caregiver.active:
         return
-    link = public_url(url_for("caregivers.people"))
-    with force_locale(_user_locale(caregiver)):
-        if ended:
-            subject = _("Your access to %(name)s's record ended", name=patient.display_name)
-            template = "caregivers/email/access_ended.txt"
-        else:
-            subject = _("Your access to %(name)s's record changed", name=patient.display_name)
-            template = "caregivers/email/access_changed.txt"
-        body = render_template(
-            template, user=caregiver, patient_name=patient.display_name, link=link
-        )
-    queue_email(to=caregiver.email, subject=subject, body=body, user_id=caregiver.id)
+    send_template(
+        "caregivers/email/access_ended.txt" if ended else "caregivers/email/access_changed.txt",
+        caregiver,
+        user=caregiver,
+        patient_name=patient.display_name,
+        link=public_url_for("caregivers.people"),
+    )

@@ -24,21 +24,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
-from flask_babel import force_locale, format_date
+from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from app.auth.models import User
-from app.auth.services import public_url
-from app.caregivers import policy
+from app.caregivers import rules
+from app.caregivers.grants import last_day
 from app.caregivers.models import CaregiverGrant, EndedReason, GrantKind
-from app.careplan.labels import SENSITIVITY_LABELS
-from app.careplan.models import Sensitivity
+from app.caregivers.queries import grants_in_force
 from app.core import audit
 from app.core.db import utcnow
-from app.core.mail import queue_email
+from app.core.i18n import for_recipient, recipient_locale
+from app.core.mail import send_template
+from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
+from app.core.signals import grant_ended
+from app.core.urls import public_url
 from app.extensions import db
 from app.patients.models import Patient
+from app.patients.queries import preferences
+from app.texting.optout import is_opted_out
+from app.texting.outbox import queue_sms
 
 #: A grant that ended longer ago than this when the sweep first sees it (e.g. the first run
 #: after an upgrade) is recorded without emailing anyone about old news.
@@ -83,20 +89,20 @@ def _claim(grant_id: int, *conditions, **values) -> bool:
     return result.rowcount == 1
 
 
-def _audit(grant: CaregiverGrant, action: str = "update") -> None:
-    event = audit.record(
-        action=action,
+def _ended(grant: CaregiverGrant) -> None:
+    """Record (as the system) that the rules ended a grant, and tell the other domains."""
+    audit.record(
+        action="update",
         resource="caregivers.grant",
         resource_id=grant.id,
         patient_id=grant.patient_id,
         capacity="system",
     )
-    if not has_request_context():  # in a request the hook writes it with the rest
-        audit.write(db.session, [event])
+    grant_ended.send(grant)
 
 
 def _rows(*conditions):
-    """Grants with their patient and caregiver, in one query."""
+    """Grants (in force or not) with their patient and caregiver, in one query."""
     caregiver = sa.orm.aliased(User)
     return db.session.execute(
         sa.select(CaregiverGrant, Patient, caregiver)
@@ -114,7 +120,9 @@ def _born_on_or_before(now: datetime, years: int):
         cutoff = latest.replace(year=latest.year - years)
     except ValueError:  # 29 February
         cutoff = latest.replace(year=latest.year - years, day=28)
-    return Patient.date_of_birth <= cutoff
+    return CaregiverGrant.patient_id.in_(
+        sa.select(Patient.id).where(Patient.date_of_birth <= cutoff)
+    )
 
 
 # ------------------------------------------------------------------ the four rules
@@ -133,7 +141,7 @@ def _end_expired(now: datetime, result: SweepResult) -> None:
             continue
         grant.ended_reason = EndedReason.EXPIRED.value
         result.expired += 1
-        _audit(grant)
+        _ended(grant)
         if grant.ends_at > now - timedelta(days=LATE_NOTICE_DAYS):
             _email_caregiver_expired(grant, patient, caregiver, result)
 
@@ -144,11 +152,11 @@ def _end_at_age_of_majority(now: datetime, result: SweepResult) -> None:
         CaregiverGrant.continuing_authority.is_(None),
         CaregiverGrant.current_at(now),
         CaregiverGrant.ended_reason.is_(None),
-        _born_on_or_before(now, policy.adult_age()),
+        _born_on_or_before(now, rules.adult_age()),
     ):
-        if not policy.ended_by_age(grant, patient, now):
+        if not rules.ended_by_age(grant, patient, now):
             continue
-        ended_at = min(policy.birthday_start(patient, policy.adult_age()), now)
+        ended_at = min(rules.birthday_start(patient, rules.adult_age()), now)
         if not _claim(
             grant.id,
             CaregiverGrant.ended_reason.is_(None),
@@ -160,19 +168,21 @@ def _end_at_age_of_majority(now: datetime, result: SweepResult) -> None:
             continue
         grant.ended_reason, grant.ends_at = EndedReason.AGE_OF_MAJORITY.value, ended_at
         result.came_of_age += 1
-        _audit(grant)
+        _ended(grant)
         if ended_at > now - timedelta(days=LATE_NOTICE_DAYS):
             _email_came_of_age(grant, patient, caregiver, result)
 
 
 def _tell_adolescents(now: datetime, result: SweepResult) -> None:
-    for grant, patient, caregiver in _rows(
-        CaregiverGrant.kind == GrantKind.GUARDIAN,
-        CaregiverGrant.current_at(now),
-        CaregiverGrant.adolescent_notice_sent_at.is_(None),
-        _born_on_or_before(now, policy.adolescent_age()),
+    for grant in grants_in_force(
+        where=(
+            CaregiverGrant.kind == GrantKind.GUARDIAN,
+            CaregiverGrant.adolescent_notice_sent_at.is_(None),
+            _born_on_or_before(now, rules.adolescent_age()),
+        ),
+        now=now,
     ):
-        if not policy.is_adolescent(patient, now) or not policy.in_force(grant, patient, now):
+        if not rules.is_adolescent(grant.patient, now):
             continue
         if not _claim(
             grant.id,
@@ -182,38 +192,32 @@ def _tell_adolescents(now: datetime, result: SweepResult) -> None:
             continue
         grant.adolescent_notice_sent_at = now
         result.adolescent_notices += 1
-        _email_adolescent(grant, patient, caregiver, policy.age_at(patient, now), result)
+        age = rules.age_at(grant.patient, now)
+        _email_adolescent(grant, grant.patient, grant.caregiver, age, result)
 
 
 def _remind_before_expiry(now: datetime, result: SweepResult) -> None:
     days = current_app.config["CAREGIVER_EXPIRY_NOTICE_DAYS"]
-    for grant, patient, caregiver in _rows(
-        CaregiverGrant.current_at(now),
-        CaregiverGrant.ends_at.is_not(None),
-        CaregiverGrant.ends_at <= now + timedelta(days=days),
-        CaregiverGrant.ended_reason.is_(None),
-        CaregiverGrant.expiry_notice_sent_at.is_(None),
+    # In force only: a grant the age rules ended tells the patient about that instead.
+    for grant in grants_in_force(
+        where=(
+            CaregiverGrant.ends_at.is_not(None),
+            CaregiverGrant.ends_at <= now + timedelta(days=days),
+            CaregiverGrant.ended_reason.is_(None),
+            CaregiverGrant.expiry_notice_sent_at.is_(None),
+        ),
+        now=now,
     ):
-        if not policy.in_force(grant, patient, now):
-            continue  # ended by the age rules: the patient hears about that instead
         if not _claim(
             grant.id, CaregiverGrant.expiry_notice_sent_at.is_(None), expiry_notice_sent_at=now
         ):
             continue
         grant.expiry_notice_sent_at = now
         result.expiry_notices += 1
-        _remind_patient(grant, patient, caregiver, now, result)
+        _remind_patient(grant, grant.patient, grant.caregiver, now, result)
 
 
 # ------------------------------------------------------------------ messages
-
-
-def _locale(user: User | None, fallback: str | None = None) -> str:
-    languages = current_app.config["LANGUAGES"]
-    for choice in ((user.locale if user else None), fallback):
-        if choice in languages:
-            return choice
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _patient_user(patient: Patient) -> User | None:
@@ -225,95 +229,64 @@ def _patient_user(patient: Patient) -> User | None:
 
 def _day(patient: Patient, instant: datetime) -> str:
     """A date as the patient's calendar shows it, in the current (recipient's) language."""
-    return format_date(policy.local_today(patient, instant), "long")
+    return format_date(patient.today(instant), "long")
 
 
-def _last_day(patient: Patient, ends_at: datetime) -> str:
-    """The last day of access as the patient's calendar shows it (ends_at is the midnight
-    after it)."""
-    return _day(patient, ends_at - timedelta(seconds=1))
-
-
-def _send(user: User, subject: str, body: str, result: SweepResult) -> None:
-    result.email_ids.append(
-        queue_email(to=user.email, subject=subject, body=body, user_id=user.id).id
+def _send(template: str, recipient, result: SweepResult, *, user: User, **context) -> None:
+    """Queue one email (rendered in the recipient's language) and remember it for delivery."""
+    email = send_template(
+        template,
+        recipient,
+        email=user.email,
+        user_id=user.id,
+        sign_in=public_url("/"),
+        **context,
     )
-
-
-def _sign_in_link() -> str:
-    return public_url("/")
+    result.email_ids.append(email.id)
 
 
 def _email_caregiver_expired(grant, patient, caregiver, result) -> None:
     if not caregiver.active:
         return
-    with force_locale(_locale(caregiver)):
-        subject = _("Your access to a CareCircle record has ended")
-        body = "\n\n".join(
-            [
-                _("Hello %(name)s,", name=caregiver.full_name),
-                _(
-                    "Your access to %(patient)s's record ended after %(date)s, as planned. "
-                    "You can no longer see it or act for them in CareCircle.",
-                    patient=patient.display_name,
-                    date=_last_day(patient, grant.ends_at),
-                ),
-                _(
-                    "If %(patient)s still wants your help, they can give you access again "
-                    "from their record.",
-                    patient=patient.display_name,
-                ),
-                _("CareCircle: %(link)s", link=_sign_in_link()),
-            ]
-        )
-    _send(caregiver, subject, body, result)
+    with for_recipient(caregiver):
+        last = format_date(last_day(patient, grant.ends_at), "long")
+    _send(
+        "caregivers/email/access_expired.txt",
+        caregiver,
+        result,
+        user=caregiver,
+        name=caregiver.full_name,
+        patient=patient.display_name,
+        date=last,
+    )
 
 
 def _email_came_of_age(grant, patient, caregiver, result) -> None:
-    when = grant.ends_at
     if caregiver.active:
-        with force_locale(_locale(caregiver)):
-            subject = _("Your access to a CareCircle record has ended")
-            body = "\n\n".join(
-                [
-                    _("Hello %(name)s,", name=caregiver.full_name),
-                    _(
-                        "%(patient)s is now an adult and decides who sees their health "
-                        "record. Your access as their parent or guardian ended on %(date)s.",
-                        patient=patient.display_name,
-                        date=_day(patient, when),
-                    ),
-                    _(
-                        "If %(patient)s wants your help, they can give you access from their "
-                        "record. If you hold a legal authority that continues (for example a "
-                        "court-appointed guardianship), please contact the care team.",
-                        patient=patient.display_name,
-                    ),
-                    _("CareCircle: %(link)s", link=_sign_in_link()),
-                ]
-            )
-        _send(caregiver, subject, body, result)
+        with for_recipient(caregiver):
+            day = _day(patient, grant.ends_at)
+        _send(
+            "caregivers/email/came_of_age_caregiver.txt",
+            caregiver,
+            result,
+            user=caregiver,
+            name=caregiver.full_name,
+            patient=patient.display_name,
+            date=day,
+        )
     user = _patient_user(patient)
     if user is not None:
-        with force_locale(_locale(user, patient.language)):
-            subject = _("You decide who sees your CareCircle record")
-            body = "\n\n".join(
-                [
-                    _("Hello %(name)s,", name=patient.display_name),
-                    _(
-                        "You are now an adult, so %(caregiver)s's access to your record as "
-                        "your parent or guardian ended on %(date)s.",
-                        caregiver=caregiver.full_name,
-                        date=_day(patient, when),
-                    ),
-                    _(
-                        "You decide who may help with your care. You can give someone "
-                        "access from your record at any time."
-                    ),
-                    _("CareCircle: %(link)s", link=_sign_in_link()),
-                ]
-            )
-        _send(user, subject, body, result)
+        with for_recipient(patient):
+            day = _day(patient, grant.ends_at)
+        _send(
+            "caregivers/email/came_of_age_patient.txt",
+            patient,
+            result,
+            user=user,
+            name=patient.display_name,
+            caregiver=caregiver.full_name,
+            date=day,
+        )
 
 
 def _confidential_labels() -> str:
@@ -326,87 +299,57 @@ def _confidential_labels() -> str:
 
 def _email_adolescent(grant, patient, caregiver, age: int, result) -> None:
     if caregiver.active:
-        with force_locale(_locale(caregiver)):
-            subject = _("Some of a teen's care is now private")
-            body = "\n\n".join(
-                [
-                    _("Hello %(name)s,", name=caregiver.full_name),
-                    _(
-                        "%(patient)s is %(age)d. From age %(teen)d, some care is private "
-                        "between a teen and their care team: %(topics)s. You will not see "
-                        "these in %(patient)s's record, and %(patient)s can write to the "
-                        "care team in private.",
-                        patient=patient.display_name,
-                        age=age,
-                        teen=policy.adolescent_age(),
-                        topics=_confidential_labels(),
-                    ),
-                    _(
-                        "Everything else you could do for %(patient)s stays the same.",
-                        patient=patient.display_name,
-                    ),
-                    _("CareCircle: %(link)s", link=_sign_in_link()),
-                ]
-            )
-        _send(caregiver, subject, body, result)
+        with for_recipient(caregiver):
+            topics = _confidential_labels()
+        _send(
+            "caregivers/email/adolescent_guardian.txt",
+            caregiver,
+            result,
+            user=caregiver,
+            name=caregiver.full_name,
+            patient=patient.display_name,
+            age=age,
+            teen=rules.adolescent_age(),
+            topics=topics,
+        )
     user = _patient_user(patient)
     if user is not None:
-        with force_locale(_locale(user, patient.language)):
-            subject = _("You can talk to your care team in private")
-            body = "\n\n".join(
-                [
-                    _("Hello %(name)s,", name=patient.display_name),
-                    _(
-                        "Some of your care is now private between you and your care team: "
-                        "%(topics)s. Your parent or guardian does not see it in CareCircle.",
-                        topics=_confidential_labels(),
-                    ),
-                    _(
-                        'When you write a new message, choose "Private: only me and my care '
-                        'team" and only your care team will read it.'
-                    ),
-                    _("CareCircle: %(link)s", link=_sign_in_link()),
-                ]
-            )
-        _send(user, subject, body, result)
+        with for_recipient(patient):
+            topics = _confidential_labels()
+        _send(
+            "caregivers/email/adolescent_patient.txt",
+            patient,
+            result,
+            user=user,
+            name=patient.display_name,
+            topics=topics,
+        )
 
 
 def _remind_patient(grant, patient, caregiver, now, result) -> None:
-    from app.notifications.services import queue_sms
-    from app.patients.queries import preferences
-    from app.reminders.optout import is_opted_out
-
     link = public_url(f"/patients/{patient.id}")
     user = _patient_user(patient)
-    locale = _locale(user, patient.language)
+    with for_recipient(patient):
+        last = format_date(last_day(patient, grant.ends_at), "long")
     if user is not None:
-        with force_locale(locale):
-            subject = _("Access to your CareCircle record ends soon")
-            body = "\n\n".join(
-                [
-                    _("Hello %(name)s,", name=patient.display_name),
-                    _(
-                        "%(caregiver)s (%(relationship)s) can help with your record until "
-                        "the end of %(date)s. After that, their access ends on its own.",
-                        caregiver=caregiver.full_name,
-                        relationship=grant.relationship_label,
-                        date=_last_day(patient, grant.ends_at),
-                    ),
-                    _(
-                        "If you want their help to go on, renew their access from your record. "
-                        "If not, you do not need to do anything."
-                    ),
-                    _("Your record: %(link)s", link=link),
-                ]
-            )
-        _send(user, subject, body, result)
+        _send(
+            "caregivers/email/access_ends_soon.txt",
+            patient,
+            result,
+            user=user,
+            name=patient.display_name,
+            caregiver=caregiver.full_name,
+            relationship=grant.relationship_label,
+            date=last,
+            link=link,
+        )
     channels = set(preferences(patient.id).contact_channels or [])
     if "sms" in channels and patient.mobile_phone and not is_opted_out(patient.mobile_phone):
-        with force_locale(locale):
+        with for_recipient(patient):
             text = _(
                 "CareCircle: a helper's access to your record ends after %(date)s. "
                 "Renew it or let it end: %(link)s",
-                date=_last_day(patient, grant.ends_at),
+                date=last,
                 link=link,
             )
         sms = queue_sms(
@@ -414,7 +357,7 @@ def _remind_patient(grant, patient, caregiver, now, result) -> None:
             to=patient.mobile_phone,
             user_id=patient.user_id,
             purpose=SMS_PURPOSE_EXPIRY,
-            locale=locale,
+            locale=recipient_locale(patient),
             body=text,
             now=now,
         )

@@ -25,12 +25,6 @@ class Scope(enum.StrEnum):
     DECISIONS = "decisions"  # take part in decisions
 
 
-class SensitiveCategory(enum.StrEnum):
-    BEHAVIORAL_HEALTH = "behavioral_health"
-    SUBSTANCE_USE = "substance_use"
-    SEXUAL_REPRODUCTIVE = "sexual_reproductive"
-
-
 class GrantKind(enum.StrEnum):
     """Who set the grant up, and on what footing."""
 
@@ -61,7 +55,8 @@ class CaregiverGrant(TimestampMixin, db.Model):
     relationship_label: Mapped[str] = mapped_column(sa.String(60))
     #: List of Scope values.
     scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    #: Sensitive categories the patient chose to include (excluded by default).
+    #: Sensitive categories the patient chose to include (core.privacy.GRANTABLE names;
+    #: excluded by default).
     sensitive_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: Legal authority when the care team set the grant up (guardian, POA...).
     legal_authority: Mapped[str | None] = mapped_column(sa.String(120))

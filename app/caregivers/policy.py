@@ -5,29 +5,29 @@ member of that patient's care team, or an admin, and each capacity has a fixed s
 permissions. Anything not listed is denied. Decisions are cached for the request so a page that
 asks several times costs one query per relationship.
 
-The age rules are applied here, on every request, from the patient's date of birth in their
-own time zone: from ADOLESCENT_AGE a parent's or guardian's grant no longer shows the
-MINOR_CONFIDENTIAL_CATEGORIES, and at ADULT_AGE it stops working unless the care team recorded
-a continuing legal authority. The scheduled sweep (`lifecycle.sweep`) only records and tells
-people what these rules already decided, so nothing depends on it having run.
+The age rules (`caregivers.rules`) are applied here, on every request, through
+`queries.current_grant` and `hidden_for`: from ADOLESCENT_AGE a parent's or guardian's grant no
+longer shows the MINOR_CONFIDENTIAL_CATEGORIES, and at ADULT_AGE it stops working unless the
+care team recorded a continuing legal authority. The scheduled sweep (`lifecycle.sweep`) only
+records and tells people what these rules already decided, so nothing depends on it having run.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
-import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 
 from app.auth.models import Role
-from app.caregivers.models import CaregiverGrant, GrantKind, Scope, SensitiveCategory
-from app.careplan.models import Sensitivity
-from app.core.access import Capacity, Decision, Permission
+from app.caregivers.models import CaregiverGrant, GrantKind, Scope
+from app.caregivers.queries import current_grant
+from app.caregivers.rules import is_adolescent
+from app.core.access import Decision, Permission
 from app.core.db import utcnow
+from app.core.privacy import GRANTABLE, Capacity, Sensitivity
 from app.extensions import db
 from app.patients.models import Patient
-from app.team.models import CareTeamAssignment, CareTeamMember
+from app.team.queries import on_care_team
 
 P = Permission
 
@@ -82,92 +82,7 @@ SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
 ALWAYS_HIDDEN_FROM_CAREGIVERS = frozenset({Sensitivity.CONFIDENTIAL.value})
 
 
-# ------------------------------------------------------------------ age rules
-
-
-def patient_zone(patient: Patient) -> ZoneInfo:
-    try:
-        return ZoneInfo(patient.timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def local_today(patient: Patient, now: datetime | None = None) -> date:
-    """The patient's calendar day at `now`: birthdays start at their midnight, not UTC's."""
-    return (now or utcnow()).astimezone(patient_zone(patient)).date()
-
-
-def age_at(patient: Patient, now: datetime | None = None) -> int:
-    return patient.age_on(local_today(patient, now))
-
-
-def birthday_start(patient: Patient, years: int) -> datetime:
-    """The instant the patient turns `years`: midnight of that birthday in their time zone.
-
-    Someone born on 29 February turns a year older on 1 March in common years, as
-    `Patient.age_on` counts it.
-    """
-    dob = patient.date_of_birth
-    try:
-        day = dob.replace(year=dob.year + years)
-    except ValueError:
-        day = date(dob.year + years, 3, 1)
-    return datetime.combine(day, time(0), tzinfo=patient_zone(patient))
-
-
-def adolescent_age() -> int:
-    return current_app.config["ADOLESCENT_AGE"]
-
-
-def adult_age() -> int:
-    return current_app.config["ADULT_AGE"]
-
-
-def is_adolescent(patient: Patient, now: datetime | None = None) -> bool:
-    """Old enough for privacy from a parent, not yet an adult (ADOLESCENT_AGE..ADULT_AGE-1)."""
-    return adolescent_age() <= age_at(patient, now) < adult_age()
-
-
-def ended_by_age(grant: CaregiverGrant, patient: Patient, now: datetime | None = None) -> bool:
-    """A parent's or guardian's access ends when the patient becomes an adult, unless the
-    care team recorded a legal authority that continues (e.g. guardianship of an adult)."""
-    return (
-        grant.kind is GrantKind.GUARDIAN
-        and not grant.continuing_authority
-        and age_at(patient, now) >= adult_age()
-    )
-
-
-def in_force(grant: CaregiverGrant, patient: Patient, now: datetime | None = None) -> bool:
-    """Current (not revoked, started, not past ends_at) and not ended by the age rules."""
-    now = now or utcnow()
-    return grant.is_current(now) and not ended_by_age(grant, patient, now)
-
-
 # ------------------------------------------------------------------ grants
-
-
-def current_grant(
-    caregiver_id: int, patient_id: int, now: datetime | None = None
-) -> CaregiverGrant | None:
-    """The caregiver's newest grant for this patient that is in force right now."""
-    now = now or utcnow()
-    grants = db.session.scalars(
-        sa.select(CaregiverGrant)
-        .where(
-            CaregiverGrant.caregiver_id == caregiver_id,
-            CaregiverGrant.patient_id == patient_id,
-            CaregiverGrant.current_at(now),
-        )
-        .order_by(CaregiverGrant.id.desc())
-    ).all()
-    if not grants:
-        return None
-    patient = db.session.get(Patient, patient_id)
-    for grant in grants:
-        if not ended_by_age(grant, patient, now):
-            return grant
-    return None
 
 
 def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
@@ -187,28 +102,13 @@ def hidden_for(
     always the patient's confidential threads, and, while the patient is a teen, the
     MINOR_CONFIDENTIAL_CATEGORIES for a parent or guardian whatever the grant says."""
     included = set(grant.sensitive_categories or [])
-    hidden = {c.value for c in SensitiveCategory if c.value not in included}
+    hidden = {c.value for c in GRANTABLE if c.value not in included}
     hidden |= ALWAYS_HIDDEN_FROM_CAREGIVERS
     if grant.kind is GrantKind.GUARDIAN:
         patient = patient or db.session.get(Patient, grant.patient_id)
         if patient is not None and is_adolescent(patient, now):
             hidden |= set(current_app.config["MINOR_CONFIDENTIAL_CATEGORIES"])
     return frozenset(hidden)
-
-
-def on_care_team(user_id: int, patient_id: int) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(CareTeamAssignment.id)
-            .join(CareTeamMember, CareTeamMember.id == CareTeamAssignment.member_id)
-            .where(
-                CareTeamAssignment.patient_id == patient_id,
-                CareTeamMember.user_id == user_id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
 
 
 class CareCirclePolicy:
@@ -234,7 +134,7 @@ class CareCirclePolicy:
                 )
             return None
         if user.role is Role.CARE_TEAM:
-            if on_care_team(user.id, patient.id):
+            if on_care_team(patient.id, user_id=user.id):
                 return Capacity.CARE_TEAM, CARE_TEAM_PERMISSIONS, frozenset()
             return None
         if user.role is Role.ADMIN:

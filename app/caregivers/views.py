@@ -11,28 +11,29 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import aliased, joinedload
 
 from app.auth import services as auth_services
 from app.auth.models import Role, User
-from app.caregivers import bp, invitations
+from app.caregivers import bp, grants, invitations
 from app.caregivers.forms import (
-    CATEGORY_LABELS,
     ChangeAccessForm,
     InviteForm,
     NewCaregiverAccountForm,
+    category_choices,
 )
 from app.caregivers.invitations import InvitationError
 from app.caregivers.labels import SCOPE_LABELS
 from app.caregivers.models import CaregiverGrant, CaregiverInvitation
-from app.caregivers.policy import in_force
+from app.caregivers.queries import grants_in_force
+from app.caregivers.rules import in_force
 from app.core import audit
-from app.core.access import Permission, can, no_patient_data, patient_route
+from app.core.access import Permission, can, no_patient_data, patient_route, role_required
 from app.core.db import utcnow
 from app.core.forms import EmptyForm
 from app.extensions import db, limiter
-from app.reminders.optout import is_opted_out
+from app.texting.optout import is_opted_out
 
 
 def _rate_limit() -> str:
@@ -43,24 +44,12 @@ def _rate_limit() -> str:
 
 
 @bp.route("/caregivers/")
-@login_required
+@role_required(Role.CAREGIVER)
 @no_patient_data("lists the signed-in caregiver's own grants; each record opens through the policy")
 def people():
-    if current_user.role is not Role.CAREGIVER:
-        abort(404)
-    now = utcnow()
-    grants = db.session.scalars(
-        sa.select(CaregiverGrant)
-        .where(
-            CaregiverGrant.caregiver_id == current_user.id,
-            CaregiverGrant.current_at(now),
-        )
-        .options(joinedload(CaregiverGrant.patient))
-        .order_by(CaregiverGrant.id)
-    ).all()
-    # The age rules end a guardian's access on the 18th birthday, before the sweep records it.
-    grants = [grant for grant in grants if in_force(grant, grant.patient, now)]
-    return render_template("caregivers/people.html", grants=grants)
+    return render_template(
+        "caregivers/people.html", grants=grants_in_force(caregiver_id=current_user.id)
+    )
 
 
 def people_i_help_count() -> int:
@@ -68,17 +57,8 @@ def people_i_help_count() -> int:
     if "people_i_help" not in g:
         count = 0
         if current_user.is_authenticated and current_user.role is Role.CAREGIVER:
-            now = utcnow()
-            grants = db.session.scalars(
-                sa.select(CaregiverGrant)
-                .where(
-                    CaregiverGrant.caregiver_id == current_user.id,
-                    CaregiverGrant.current_at(now),
-                )
-                .options(joinedload(CaregiverGrant.patient))
-            ).all()
-            count = len({x.patient_id for x in grants if in_force(x, x.patient, now)})
-        g.people_i_help = count or 0
+            count = len({x.patient_id for x in grants_in_force(caregiver_id=current_user.id)})
+        g.people_i_help = count
     return g.people_i_help
 
 
@@ -115,7 +95,6 @@ def _helpers_page_data(patient):
 
 
 @bp.route("/patients/<int:patient_id>/caregivers")
-@login_required
 @patient_route(Permission.VIEW_CAREGIVERS, "caregivers.grant")
 def helpers(patient):
     current, ended, pending = _helpers_page_data(patient)
@@ -129,18 +108,18 @@ def helpers(patient):
         sees_log=can(current_user, Permission.VIEW_AUDIT_LOG, patient),
         is_patient=patient.user_id == current_user.id,
         controls=invitations.patient_controls,
-        local_date=lambda when: invitations.local_date(patient, when),
+        local_date=lambda when: patient.local(when).date(),
+        last_day=lambda grant: grants.last_day(patient, grant.ends_at),
         scope_labels=SCOPE_LABELS,
-        category_labels=CATEGORY_LABELS,
+        category_labels=dict(category_choices()),
         action_form=EmptyForm(),
     )
 
 
 @bp.route("/patients/<int:patient_id>/caregivers/invite", methods=["GET", "POST"])
-@login_required
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.invitation")
 def invite(patient):
-    form = InviteForm(today=invitations.patient_today(patient))
+    form = InviteForm(today=patient.today())
     if form.validate_on_submit():
         phone = form.mobile_phone.data or None
         if phone and is_opted_out(phone):
@@ -158,7 +137,7 @@ def invite(patient):
                 relationship=form.relationship.data.strip(),
                 scopes=form.scopes.data or [],
                 categories=form.sensitive_categories.data or [],
-                ends_at=invitations.end_of_access(patient, form.ends_on.data),
+                ends_at=grants.end_of_access(patient, form.ends_on.data),
             )
             invitations.send(invitation, token, patient)
             if phone:
@@ -182,7 +161,6 @@ def invite(patient):
     "/patients/<int:patient_id>/caregivers/invitations/<int:invitation_id>/cancel",
     methods=["POST"],
 )
-@login_required
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.invitation")
 def cancel_invitation(patient, invitation_id: int):
     invitation = db.session.scalar(
@@ -213,17 +191,16 @@ def _grant_the_patient_controls(patient, grant_id: int) -> CaregiverGrant:
         .where(CaregiverGrant.id == grant_id, CaregiverGrant.patient_id == patient.id)
         .options(joinedload(CaregiverGrant.caregiver))
     )
-    if grant is None or not grant.is_current() or not invitations.patient_controls(grant):
+    if grant is None or not in_force(grant, patient) or not invitations.patient_controls(grant):
         abort(404)
     return grant
 
 
 @bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/edit", methods=["GET", "POST"])
-@login_required
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
 def edit_grant(patient, grant_id: int):
     grant = _grant_the_patient_controls(patient, grant_id)
-    current_end = invitations.local_date(patient, grant.ends_at)
+    current_end = grants.last_day(patient, grant.ends_at)
     data = None
     if request.method == "GET":
         data = {
@@ -231,13 +208,11 @@ def edit_grant(patient, grant_id: int):
             "sensitive_categories": list(grant.sensitive_categories or []),
             "ends_on": current_end,
         }
-    form = ChangeAccessForm(
-        data=data, today=invitations.patient_today(patient), current_end=current_end
-    )
+    form = ChangeAccessForm(data=data, today=patient.today(), current_end=current_end)
     if form.validate_on_submit():
         ends_at = grant.ends_at  # the same date keeps the same moment
         if form.ends_on.data != current_end:
-            ends_at = invitations.end_of_access(patient, form.ends_on.data)
+            ends_at = grants.end_of_access(patient, form.ends_on.data)
         changed = invitations.change(
             grant,
             patient,
@@ -266,7 +241,6 @@ def edit_grant(patient, grant_id: int):
 
 
 @bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/end", methods=["GET", "POST"])
-@login_required
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
 def end_grant(patient, grant_id: int):
     grant = _grant_the_patient_controls(patient, grant_id)
@@ -344,16 +318,13 @@ def accept(token: str):
                 _("An account already uses this email. Sign in with it to accept.")
             )
         else:
-            locale = str(get_locale())
-            user = User(
+            user = auth_services.create_account(
                 email=email,
-                full_name=form.full_name.data.strip(),
+                full_name=form.full_name.data,
                 role=Role.CAREGIVER,
-                locale=locale if locale in current_app.config["LANGUAGES"] else None,
+                locale=str(get_locale()),
+                password=form.password.data,
             )
-            db.session.add(user)
-            auth_services.set_password(user, form.password.data)
-            db.session.flush()
             try:
                 invitations.accept(invitation, user)
             except InvitationError as exc:

@@ -1,3 +1,23 @@
-from flask import Blueprint
+"""The unified care plan: items from every discipline (`items`), goals (`goals`) and shared
+decisions (`decisions`), each a blueprint of its own under this one; and what they share:
+the "What changed" log (`changes`) and a few labels."""
+
+from flask import Blueprint, Flask
+
+from app.careplan import decisions, goals, items
 
 bp = Blueprint("careplan", __name__, template_folder="templates")
+bp.register_blueprint(items.bp)
+bp.register_blueprint(goals.bp)
+bp.register_blueprint(decisions.bp)
+
+
+def init_app(app: Flask) -> None:
+    from app.careplan import views  # noqa: F401  (the "What changed" page is on bp)
+    from app.careplan.labels import AUDIT_RESOURCES
+    from app.core import audit
+
+    for wing in (items, goals, decisions):
+        wing.import_views()
+    audit.register_labels(resources=AUDIT_RESOURCES)
+    app.register_blueprint(bp)

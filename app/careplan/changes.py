@@ -1,16 +1,21 @@
-"""Record what changed in the plan, for the patient's "What changed" page.
+"""What changed in the plan, for the patient's "What changed" page.
 
 Every service that adds, changes or stops a plan item, goal or decision calls `record`, in the
-same transaction as the change, alongside the audit event.
+same transaction as the change, alongside the audit event. The change log is read with the
+viewer's hidden categories, like everything else in the plan.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import g, has_request_context
+from datetime import datetime
 
-from app.careplan.models import ChangeKind, ChangeSubject, PlanChange, Sensitivity
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.careplan.models import ChangeKind, ChangeSubject, PlanChange, PlanVisit
 from app.core import audit
+from app.core.db import utcnow
+from app.core.privacy import Sensitivity, current_actor, visible
 from app.extensions import db
 
 AUDIT_RESOURCES = {
@@ -26,6 +31,8 @@ AUDIT_ACTIONS = {
     ChangeKind.COMPLETED: "update",
 }
 
+PER_PAGE = 30
+
 
 def record(
     *,
@@ -39,9 +46,11 @@ def record(
     actor_id: int | None = None,
     capacity: str | None = None,
 ) -> PlanChange:
-    if has_request_context():
-        actor_id = actor_id if actor_id is not None else g.get("audit_actor_id")
-        capacity = capacity or g.get("audit_capacity")
+    """Add a "What changed" row and its audit event. Who did it defaults to the current
+    actor (`g.actor`, or the system in a job)."""
+    actor = current_actor()
+    actor_id = actor_id if actor_id is not None else actor.user_id
+    capacity = capacity or actor.capacity.value
     row = PlanChange(
         patient_id=patient_id,
         subject=subject,
@@ -65,13 +74,42 @@ def record(
     return row
 
 
-def hidden_categories() -> frozenset[str]:
-    """What the current viewer may not see for the patient in `g` (set by patient_route)."""
-    return g.get("hidden_categories", frozenset()) if has_request_context() else frozenset()
+# ------------------------------------------------------------------ reading
 
 
-def visible(column, hidden: frozenset[str]):
-    """A SQL condition keeping rows whose sensitivity the viewer may see."""
-    if not hidden:
-        return sa.true()
-    return column.is_(None) | column.not_in([Sensitivity(h) for h in hidden])
+def last_visit(user_id: int, patient_id: int) -> PlanVisit | None:
+    return db.session.scalar(
+        sa.select(PlanVisit).where(PlanVisit.user_id == user_id, PlanVisit.patient_id == patient_id)
+    )
+
+
+def recent(patient_id: int, hidden: frozenset[str], page: int, per_page: int = PER_PAGE):
+    """One page of the change log the viewer may see, newest first, and how many there are."""
+    conditions = [PlanChange.patient_id == patient_id, visible(PlanChange.sensitivity, hidden)]
+    total = db.session.scalar(sa.select(sa.func.count(PlanChange.id)).where(*conditions))
+    rows = list(
+        db.session.scalars(
+            sa.select(PlanChange)
+            .where(*conditions)
+            .options(joinedload(PlanChange.actor))
+            .order_by(PlanChange.occurred_at.desc(), PlanChange.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return rows, total
+
+
+def count_new(patient_id: int, hidden: frozenset[str], since: datetime | None) -> int:
+    conditions = [PlanChange.patient_id == patient_id, visible(PlanChange.sensitivity, hidden)]
+    if since is not None:
+        conditions.append(PlanChange.occurred_at > since)
+    return db.session.scalar(sa.select(sa.func.count(PlanChange.id)).where(*conditions)) or 0
+
+
+def mark_seen(user_id: int, patient_id: int) -> None:
+    visit = last_visit(user_id, patient_id)
+    if visit is None:
+        db.session.add(PlanVisit(user_id=user_id, patient_id=patient_id, seen_at=utcnow()))
+    else:
+        visit.seen_at = utcnow()

@@ -1,100 +1,8 @@
-"""Plain-language names for care plan values, translated at render time."""
+"""Names the whole plan shares, and how its audit resources read on "Who has seen my record"."""
 
 from flask_babel import lazy_gettext as _l
 
-from app.careplan.models import (
-    Area,
-    FlagKind,
-    ItemKind,
-    ItemStatus,
-    OwnerKind,
-    ReferralNeed,
-    ReferralStatus,
-    Schedule,
-    Sensitivity,
-)
-
-KIND_LABELS = {
-    ItemKind.MEDICATION: _l("Medicine"),
-    ItemKind.APPOINTMENT: _l("Appointment"),
-    ItemKind.REFERRAL: _l("Referral"),
-    ItemKind.TASK: _l("Self-care task"),
-    ItemKind.EDUCATION: _l("Learning"),
-    ItemKind.TEST: _l("Test or procedure"),
-}
-
-STATUS_LABELS = {
-    ItemStatus.PLANNED: _l("Planned"),
-    ItemStatus.ACTIVE: _l("Active"),
-    ItemStatus.ON_HOLD: _l("On hold"),
-    ItemStatus.COMPLETED: _l("Done"),
-    ItemStatus.CANCELLED: _l("Cancelled"),
-    ItemStatus.STOPPED: _l("Stopped"),
-}
-
-AREA_LABELS = {
-    Area.PHYSICAL_HEALTH: _l("My body"),
-    Area.MEDICINES: _l("My medicines"),
-    Area.EMOTIONAL_HEALTH: _l("My feelings and mind"),
-    Area.DAILY_LIVING: _l("Daily life and habits"),
-    Area.HOME_FOOD_TRANSPORT: _l("Home, food and getting around"),
-    Area.TEETH: _l("My teeth"),
-}
-
-OWNER_LABELS = {
-    OwnerKind.TEAM_MEMBER: _l("Care team member"),
-    OwnerKind.ORGANIZATION: _l("Organization"),
-    OwnerKind.PATIENT: _l("The patient"),
-    OwnerKind.CAREGIVER: _l("Caregiver"),
-}
-
-REFERRAL_STATUS_LABELS = {
-    ReferralStatus.SENT: _l("Referral sent"),
-    ReferralStatus.CONTACTED: _l("They contacted you"),
-    ReferralStatus.ENROLLED: _l("Signed up"),
-    ReferralStatus.DECLINED: _l("Said no"),
-}
-
-NEED_LABELS = {
-    ReferralNeed.CLINICAL: _l("Health care"),
-    ReferralNeed.FOOD: _l("Food"),
-    ReferralNeed.HOUSING: _l("Housing"),
-    ReferralNeed.TRANSPORT: _l("Transportation"),
-    ReferralNeed.UTILITIES: _l("Utilities"),
-    ReferralNeed.OTHER_SOCIAL: _l("Other help"),
-}
-
-SCHEDULE_LABELS = {
-    Schedule.DAILY: _l("Every day"),
-    Schedule.WEEKLY: _l("Every week"),
-    Schedule.ONCE: _l("Once"),
-}
-
-SENSITIVITY_LABELS = {
-    Sensitivity.BEHAVIORAL_HEALTH: _l("Behavioral health"),
-    Sensitivity.SUBSTANCE_USE: _l("Substance use"),
-    Sensitivity.SEXUAL_REPRODUCTIVE: _l("Sexual and reproductive health"),
-}
-
-#: What the patient reads about a flag, in plain words.
-FLAG_PATIENT_TEXT = {
-    FlagKind.DUPLICATE_TEST: _l(
-        "Two of your providers ordered this test. Your care team is checking."
-    ),
-    FlagKind.DUPLICATE_MEDICATION: _l(
-        "Two of your providers prescribed this medicine. Your care team is checking."
-    ),
-    FlagKind.SAME_INGREDIENT: _l(
-        "Two of your medicines have the same ingredient. Your care team is checking."
-    ),
-}
-
-#: What the care team reads about a flag.
-FLAG_TEAM_TEXT = {
-    FlagKind.DUPLICATE_TEST: _l("Same test ordered by two organizations"),
-    FlagKind.DUPLICATE_MEDICATION: _l("Same medicine from two prescribers"),
-    FlagKind.SAME_INGREDIENT: _l("Same ingredient from two prescribers"),
-}
+from app.core.privacy import Capacity
 
 WEEKDAY_LABELS = [
     _l("Monday"),
@@ -105,3 +13,22 @@ WEEKDAY_LABELS = [
     _l("Saturday"),
     _l("Sunday"),
 ]
+
+#: Who wrote or did something, as a role word next to a name ("by Ana (caregiver)").
+CAPACITY_LABELS = {
+    Capacity.PATIENT.value: _l("patient"),
+    Capacity.CAREGIVER.value: _l("caregiver"),
+    Capacity.CARE_TEAM.value: _l("care team"),
+}
+
+AUDIT_RESOURCES = {
+    "careplan.today": _l("Today's plan"),
+    "careplan.plan": _l("Your care plan"),
+    "careplan.item": _l("An item in your care plan"),
+    "careplan.changes": _l("What changed in your plan"),
+    "careplan.flag": _l("A check on two items in your plan"),
+    "careplan.goal": _l("Your goals"),
+    "careplan.goals": _l("Your goals"),
+    "careplan.decision": _l("A decision about your care"),
+    "careplan.decisions": _l("Decisions about your care"),
+}

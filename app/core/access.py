@@ -2,8 +2,9 @@
 
 `patient_route` is the only way a view gets a patient: it loads the patient named in the URL,
 asks the one access policy, answers 404 both for "doesn't exist" and "not yours", records the
-audit event, and hands the patient to the view. The policy itself lives with delegated access
-(`app.caregivers.policy`) and is installed by the app factory, so this module stays domain-free.
+audit event, and sets `g.actor` (who, in which capacity, for whom, what is hidden). The policy
+itself lives with delegated access (`app.caregivers.policy`) and is installed by the app
+factory, so this module stays domain-free.
 
 Every endpoint must say what it is: `patient_route(...)` or `no_patient_data(...)`; a test walks
 the URL map and fails on any endpoint that says neither.
@@ -19,9 +20,11 @@ from functools import wraps
 from typing import Any, Protocol
 
 from flask import abort, current_app, g, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.core import audit
+from app.core.errors import RuleError
+from app.core.privacy import Actor, Capacity
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +50,6 @@ class Permission(enum.StrEnum):
     MANAGE_CARE_TEAM = "manage_care_team"
     #: Set up a parent's, guardian's or legal representative's access (care team only).
     GRANT_LEGAL_ACCESS = "grant_legal_access"
-
-
-class Capacity(enum.StrEnum):
-    PATIENT = "patient"
-    CAREGIVER = "caregiver"
-    CARE_TEAM = "care_team"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,10 @@ def can(user, permission: Permission, patient) -> bool:
 
 
 def patient_route(permission: Permission, resource: str, action: str | None = None):
-    """Decorate a view taking `patient_id` from the URL; the view receives `patient=`."""
+    """Decorate a view taking `patient_id` from the URL; the view receives `patient=`.
+
+    Signed-out visitors go to the sign-in page, like `login_required`.
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -110,20 +109,25 @@ def patient_route(permission: Permission, resource: str, action: str | None = No
                     request.endpoint,
                 )
                 abort(404)
-            g.patient = patient
-            g.capacity = decision.capacity
-            g.acting_for = patient if decision.capacity is Capacity.CAREGIVER else None
-            g.audit_actor_id = current_user.id
-            g.audit_capacity = decision.capacity.value
-            g.hidden_categories = decision.hidden
+            g.actor = Actor(
+                user_id=current_user.id,
+                capacity=decision.capacity,
+                patient=patient,
+                hidden=decision.hidden,
+            )
             if request.method in ("GET", "HEAD"):
                 audit.record(action=action or "view", resource=resource, patient_id=patient.id)
                 return view(*args, patient=patient, **kwargs)
             # A change: the view (or its service) records what it changed. If it recorded
             # nothing, record the request as a change when it succeeded and as a view (the
-            # form came back with the record's data) when it did not.
+            # form came back with the record's data) when it did not. A request the rules
+            # refused changed nothing: it is a view, whatever was recorded on the way.
             before = len(audit.pending_events())
-            response = current_app.make_response(view(*args, patient=patient, **kwargs))
+            try:
+                response = current_app.make_response(view(*args, patient=patient, **kwargs))
+            except RuleError:
+                audit.record(action="view", resource=resource, patient_id=patient.id)
+                raise
             if len(audit.pending_events()) == before:
                 changed = response.status_code < 400
                 audit.record(
@@ -145,5 +149,21 @@ def no_patient_data(reason: str):
     def decorator(view: Callable) -> Callable:
         view.access_rule = ("none", reason)  # type: ignore[attr-defined]
         return view
+
+    return decorator
+
+
+def role_required(*roles: enum.Enum):
+    """Signed in, and in one of `roles`; anyone else gets 404 (the page is not theirs)."""
+    allowed = frozenset(roles)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return login_required(wrapper)
 
     return decorator

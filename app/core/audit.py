@@ -4,8 +4,9 @@ Rows are append-only: the ORM refuses updates and deletes, and database triggers
 migration and by `create_all`) refuse them too, on SQLite and PostgreSQL.
 
 Events are collected during the request and written by the request hooks in `app.core.uow`:
-with the request's changes when it succeeds, and on their own when it fails, so a refused or
-invalid request still leaves its "who looked" trace and never a half-written change.
+with the request's changes when it succeeds; when it fails, only its "view" events are written,
+so a refused or invalid request leaves its "who looked" trace and never claims a change that
+was rolled back.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import utcnow
+from app.core.privacy import Capacity, current_actor
 from app.extensions import db
 
 
@@ -94,19 +97,22 @@ def record(
     acting_for_patient_id: int | None = None,
     resource_id: object | None = None,
 ) -> dict:
-    """Queue an audit event for this request (or return it, outside a request).
+    """Record that someone saw or changed a patient's data.
 
-    Actor and capacity default to what the access decorator put on `g`.
+    Actor and capacity default to the current actor (`g.actor`, set by `patient_route`; the
+    system in a job). In a request the event waits for the request hook, which writes it with
+    the request's changes, or alone if the request failed. Outside a request (a CLI job) the
+    row is added to the session at once, so it commits with the job's work and cannot be lost.
     """
-    if has_request_context():
-        actor_id = actor_id if actor_id is not None else g.get("audit_actor_id")
-        capacity = capacity or g.get("audit_capacity")
-        if acting_for_patient_id is None and capacity == "caregiver":
-            acting_for_patient_id = patient_id
+    actor = current_actor()
+    actor_id = actor_id if actor_id is not None else actor.user_id
+    capacity = str(capacity or actor.capacity.value)
+    if acting_for_patient_id is None and capacity == Capacity.CAREGIVER.value:
+        acting_for_patient_id = patient_id
     values = {
         "occurred_at": utcnow(),
         "actor_id": actor_id,
-        "capacity": capacity or "system",
+        "capacity": capacity,
         "acting_for_patient_id": acting_for_patient_id,
         "patient_id": patient_id,
         "action": action,
@@ -117,6 +123,8 @@ def record(
     }
     if has_request_context():
         g.setdefault("pending_audit", []).append(values)
+    else:
+        db.session.add(AuditEvent(**values))
     return values
 
 
@@ -128,3 +136,29 @@ def write(session, events: list[dict]) -> None:
     """One multi-row INSERT for the request's events, however many pages of data it showed."""
     if events:
         session.execute(sa.insert(AuditEvent), events)
+
+
+# ------------------------------------------------------------------ how events read
+
+#: What each audit resource is, in the patient's words ("Who has seen my record"). Each domain
+#: registers its own resources from its labels module.
+RESOURCE_LABELS: dict[str, object] = {}
+#: What was done; core knows view, create and update, domains add their own verbs.
+ACTION_LABELS: dict[str, object] = {
+    "view": _l("Looked at"),
+    "update": _l("Changed"),
+    "create": _l("Added"),
+}
+CAPACITY_LABELS = {
+    Capacity.PATIENT.value: _l("You"),
+    Capacity.CAREGIVER.value: _l("Caregiver"),
+    Capacity.CARE_TEAM.value: _l("Care team"),
+    Capacity.ADMIN.value: _l("CareCircle administrator"),
+    Capacity.SYSTEM.value: _l("CareCircle system"),
+}
+
+
+def register_labels(*, resources: dict | None = None, actions: dict | None = None) -> None:
+    """Called by each domain's `init_app` with the resources and verbs it records."""
+    RESOURCE_LABELS.update(resources or {})
+    ACTION_LABELS.update(actions or {})

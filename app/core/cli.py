@@ -93,6 +93,8 @@ def update() -> None:
             str(TRANSLATIONS),
             "--no-fuzzy-matching",
             "--ignore-obsolete",
+            "--width",
+            "100",
         )
     fill_source_catalog(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
 

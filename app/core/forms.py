@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, ValidationError
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, ValidationError
 from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for one-button POST actions."""
+
+
+class PlainDateField(DateField):
+    """A date field whose error message is in plain words."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date, for example 2025-06-30.")) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def phone_e164(region_getter):

@@ -1,12 +1,17 @@
-"""Language selection and the language switcher.
+"""Language selection, the language switcher, and the language we write to someone in.
 
-Order: the signed-in user's saved preference, then the language cookie, then the browser's
-Accept-Language, then English.
+Pages: the signed-in user's saved preference, then the language cookie, then the browser's
+Accept-Language, then English. Texts and emails: `recipient_locale(person)`, always, so a
+message is in the reader's language whoever triggered it.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Protocol
+
 from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 
 from app.core.access import no_patient_data
@@ -21,6 +26,27 @@ COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
 def supported() -> list[str]:
     return list(current_app.config["LANGUAGES"])
+
+
+class Recipient(Protocol):
+    def locale_choices(self) -> tuple[str | None, ...]:
+        """The languages this person reads, best first (see User and Patient)."""
+
+
+def recipient_locale(recipient: Recipient | None) -> str:
+    """The first language of the recipient's that we ship, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    for choice in recipient.locale_choices() if recipient is not None else ():
+        if choice in languages:
+            return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def for_recipient(recipient: Recipient | None):
+    """Render what is inside (subject, body, text) in the recipient's language."""
+    with force_locale(recipient_locale(recipient)):
+        yield
 
 
 def select_locale() -> str:

@@ -3,7 +3,8 @@
 `queue_email` adds a row in the request's transaction; once that commits, the configured backend
 delivers it. `outbox` (the default) keeps the message for admins to read on the outbox page, so
 the demo works with no mail server; `smtp` sends it and then clears the body, which may hold a
-sign-in link. Bodies are rendered by the caller in the recipient's language.
+sign-in link. Every email is a template with a `subject` and a `body` block, rendered by
+`send_template` in the recipient's language.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask import current_app, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import utcnow
+from app.core.i18n import Recipient, for_recipient
 from app.core.uow import on_commit
 from app.extensions import db
 
@@ -87,3 +89,34 @@ def queue_email(*, to: str, subject: str, body: str, user_id: int | None = None)
     if has_request_context():
         on_commit(lambda: deliver([message_id]))
     return message
+
+
+def render_email(template: str, **context) -> tuple[str, str]:
+    """The subject and body blocks of an email template, in the current language.
+
+    Rendered with the bare Jinja environment (no request context processors), so jobs outside
+    a request render exactly what a web request would.
+    """
+    found = current_app.jinja_env.get_template(template)
+    ctx = found.new_context(context)
+    subject = " ".join("".join(found.blocks["subject"](ctx)).split())
+    body = "".join(found.blocks["body"](ctx)).strip() + "\n"
+    return subject, body
+
+
+def send_template(
+    template: str,
+    recipient: Recipient,
+    *,
+    email: str | None = None,
+    user_id: int | None = None,
+    **context,
+) -> OutboundEmail:
+    """Queue `template` to `recipient` (a User, or a Patient with `email` given), written in
+    the recipient's language."""
+    with for_recipient(recipient):
+        subject, body = render_email(template, **context)
+    address = email or recipient.email
+    if user_id is None and email is None:
+        user_id = recipient.id
+    return queue_email(to=address, subject=subject, body=body, user_id=user_id)

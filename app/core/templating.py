@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.core.access import Permission, can
 from app.core.forms import EmptyForm
+from app.core.privacy import current_actor
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
+        actor = current_actor()
         return {
             "language_next": lambda: request.full_path.rstrip("?"),
             "empty_form": EmptyForm,
@@ -29,8 +31,8 @@ def register(app: Flask) -> None:
             "Permission": Permission,
             "languages": current_app.config["LANGUAGES"],
             "current_locale": str(get_locale()),
-            "record_patient": g.get("patient"),
-            "acting_for": g.get("acting_for"),
+            "record_patient": actor.patient,
+            "acting_for": actor.acting_for,
             "cco_name": current_app.config["CCO_NAME"],
         }
 

@@ -1,7 +1,8 @@
 """One transaction per request.
 
 Views and services only add and flush. After the view returns, `after_request` commits when the
-response is a success or a redirect, and otherwise rolls back everything but the audit trail.
+response is a success or a redirect, and otherwise rolls back everything but the record of who
+looked (`_commit_audit_only`).
 Side effects (email, SMS) registered with `on_commit` run only after a successful commit, so a
 failed request never sends a message about something that did not happen.
 """
@@ -24,7 +25,10 @@ def on_commit(callback: Callable[[], None]) -> None:
 
 
 def _commit_audit_only(events: list[dict]) -> None:
+    """After a failed request: roll back, then keep who looked. A change event would claim
+    something happened that was just rolled back, so only views are written."""
     db.session.rollback()
+    events = [event for event in events if event["action"] == "view"]
     if events:
         audit.write(db.session, events)
         db.session.commit()

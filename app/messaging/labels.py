@@ -18,3 +18,9 @@ VIEW_LABELS = {
     "overdue": _l("Overdue"),
     "all": _l("All"),
 }
+
+AUDIT_RESOURCES = {
+    "messaging.threads": _l("Your messages"),
+    "messaging.thread": _l("A message thread"),
+    "messaging.inbox": _l("Your message in the care team's inbox"),
+}

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.careplan.models import PlanItem, Sensitivity
+from app.careplan.items.models import PlanItem
 from app.core.db import enum_column, utcnow
+from app.core.privacy import Sensitivity
 from app.extensions import db
 from app.patients.models import Patient
 from app.team.models import CareTeamMember

@@ -7,16 +7,47 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from app.careplan.changes import visible
 from app.core.db import utcnow
+from app.core.privacy import visible
 from app.extensions import db
 from app.messaging.models import Message, Thread, ThreadRead, ThreadStatus, Topic
 from app.messaging.services import routed_disciplines
-from app.patients.models import Patient
 from app.team.models import CareTeamAssignment, CareTeamMember
 
 PER_PAGE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def thread_for(patient_id: int, thread_id: int, hidden: frozenset[str]) -> Thread | None:
+    """One thread of this patient the viewer may see (None otherwise: the caller 404s)."""
+    return db.session.scalars(
+        sa.select(Thread)
+        .where(
+            Thread.id == thread_id,
+            Thread.patient_id == patient_id,
+            visible(Thread.sensitivity, hidden),
+        )
+        .options(
+            joinedload(Thread.plan_item),
+            joinedload(Thread.assignee).joinedload(CareTeamMember.user),
+        )
+    ).first()
+
+
+def thread_messages(thread_id: int, *, include_internal: bool) -> list[Message]:
+    """The thread's messages, oldest first, with their authors; internal notes only for the
+    team."""
+    conditions = [Message.thread_id == thread_id]
+    if not include_internal:
+        conditions.append(Message.internal.is_(False))
+    return list(
+        db.session.scalars(
+            sa.select(Message)
+            .where(*conditions)
+            .options(joinedload(Message.author))
+            .order_by(Message.created_at, Message.id)
+        )
+    )
 
 
 def unread_counts(thread_ids: list[int], user_id: int, *, include_internal: bool) -> dict:
@@ -154,14 +185,3 @@ def needs_me_count(member: CareTeamMember, now: datetime | None = None) -> int:
     mine_or_unclaimed = sa.or_(Thread.assignee_id == member.id, Thread.assignee_id.is_(None))
     query = query.where(mine_or_unclaimed)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-
-
-def my_patients(member: CareTeamMember) -> list[Patient]:
-    return list(
-        db.session.scalars(
-            sa.select(Patient)
-            .join(CareTeamAssignment, CareTeamAssignment.patient_id == Patient.id)
-            .where(CareTeamAssignment.member_id == member.id)
-            .order_by(Patient.family_name, Patient.given_name)
-        )
-    )

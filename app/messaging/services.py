@@ -1,7 +1,8 @@
 """Threads and messages: routing, waiting time, assignment, read state, response times.
 
-Services add and flush; the request commits. A team reply queues notifications (texts and
-emails that only say a message is waiting) in the same transaction, through the outbox.
+Services add and flush; the request commits. A team reply sends `thread_answered`;
+notifications then queue texts and emails (that only say a message is waiting) in the same
+transaction. A refused action raises `RuleError`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.careplan.models import Sensitivity
 from app.core import audit
 from app.core.db import utcnow
+from app.core.errors import RuleError
+from app.core.privacy import Sensitivity
+from app.core.signals import thread_answered
 from app.extensions import db
 from app.messaging.models import (
     Message,
@@ -25,13 +28,10 @@ from app.messaging.models import (
     ThreadStatus,
     Topic,
 )
-from app.team.models import CareTeamAssignment, CareTeamMember, Discipline
+from app.team.models import Discipline
+from app.team.queries import member_for_user, on_care_team
 
 PATIENT_SIDE = ("patient", "caregiver")
-
-
-class MessagingRuleError(Exception):
-    """An action the messaging rules refuse; the message is shown to the user."""
 
 
 def target(topic: Topic) -> timedelta:
@@ -92,7 +92,7 @@ def add_message(
     """Post to a thread and keep its waiting time, owner and response times right."""
     now = now or utcnow()
     if internal and capacity != "care_team":
-        raise MessagingRuleError(_l("Only the care team can write internal notes."))
+        raise RuleError(_l("Only the care team can write internal notes."))
     message = Message(
         thread_id=thread.id,
         author_id=author_id,
@@ -143,32 +143,14 @@ def add_message(
         patient_id=thread.patient_id,
     )
     if capacity == "care_team" and not internal:
-        from app.notifications import services as notify
-
-        notify.team_replied(thread)
+        thread_answered.send(thread)
     return message
 
 
-def member_for_user(user_id: int) -> CareTeamMember | None:
-    return db.session.scalar(sa.select(CareTeamMember).where(CareTeamMember.user_id == user_id))
-
-
-def on_patients_team(patient_id: int, member_id: int) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(CareTeamAssignment.id).where(
-                CareTeamAssignment.patient_id == patient_id,
-                CareTeamAssignment.member_id == member_id,
-            )
-        )
-        is not None
-    )
-
-
-def assign(thread: Thread, member_id: int, by_user_id: int) -> None:
+def assign(thread: Thread, member_id: int) -> None:
     """Claim (assign to oneself) or hand to a colleague on this patient's care team."""
-    if not on_patients_team(thread.patient_id, member_id):
-        raise MessagingRuleError(_l("That person is not on this patient's care team."))
+    if not on_care_team(thread.patient_id, member_id=member_id):
+        raise RuleError(_l("That person is not on this patient's care team."))
     thread.assignee_id = member_id
     db.session.flush()
     audit.record(
@@ -181,7 +163,7 @@ def assign(thread: Thread, member_id: int, by_user_id: int) -> None:
 
 def resolve(thread: Thread, user_id: int) -> None:
     if thread.status is ThreadStatus.RESOLVED:
-        raise MessagingRuleError(_l("This conversation is already marked resolved."))
+        raise RuleError(_l("This conversation is already marked resolved."))
     thread.status = ThreadStatus.RESOLVED
     thread.resolved_at = utcnow()
     thread.resolved_by_id = user_id
@@ -192,7 +174,7 @@ def resolve(thread: Thread, user_id: int) -> None:
 
 def reopen(thread: Thread) -> None:
     if thread.status is ThreadStatus.OPEN:
-        raise MessagingRuleError(_l("This conversation is already open."))
+        raise RuleError(_l("This conversation is already open."))
     thread.status = ThreadStatus.OPEN
     thread.resolved_at = thread.resolved_by_id = None
     db.session.flush()

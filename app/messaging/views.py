@@ -2,58 +2,42 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from flask_login import current_user
 
 from app.auth.models import Role
-from app.caregivers.policy import is_adolescent
-from app.careplan import queries as plan_queries
-from app.careplan.changes import hidden_categories, visible
-from app.careplan.models import Sensitivity
+from app.caregivers.rules import is_adolescent
+from app.careplan.items import queries as plan_queries
 from app.core import audit
-from app.core.access import Capacity, Permission, can, no_patient_data, patient_route
+from app.core.access import Permission, can, no_patient_data, patient_route, role_required
+from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
 from app.core.pagination import page_arg, page_count
-from app.extensions import db
+from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
 from app.messaging import bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm
 from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
-from app.messaging.models import Message, Thread, ThreadStatus, Topic
-from app.messaging.services import MessagingRuleError
-from app.patients import queries as patient_queries
-from app.team.models import CareTeamMember
+from app.messaging.models import Thread, ThreadStatus, Topic
+from app.team import queries as team_queries
 
 
 def _thread_or_404(patient, thread_id: int) -> Thread:
-    thread = db.session.scalars(
-        sa.select(Thread)
-        .where(
-            Thread.id == thread_id,
-            Thread.patient_id == patient.id,
-            visible(Thread.sensitivity, hidden_categories()),
-        )
-        .options(
-            joinedload(Thread.plan_item),
-            joinedload(Thread.assignee).joinedload(CareTeamMember.user),
-        )
-    ).first()
+    thread = queries.thread_for(patient.id, thread_id, hidden())
     if thread is None:
         abort(404)
     return thread
 
 
 def _team_side() -> bool:
-    return g.get("capacity") is Capacity.CARE_TEAM
+    return current_actor().capacity is Capacity.CARE_TEAM
 
 
 @bp.route("/patients/<int:patient_id>/messages")
 @patient_route(Permission.VIEW_MESSAGES, "messaging.threads")
 def threads(patient):
     page = page_arg()
-    rows, total = queries.patient_threads(patient.id, hidden_categories(), page)
+    rows, total = queries.patient_threads(patient.id, hidden(), page)
     unread = queries.unread_counts(
         [t.id for t in rows], current_user.id, include_internal=_team_side()
     )
@@ -64,7 +48,7 @@ def threads(patient):
         topics=TOPIC_LABELS,
         unread=unread,
         confidential=Sensitivity.CONFIDENTIAL,
-        total_unread=queries.unread_total(patient.id, hidden_categories(), current_user.id),
+        total_unread=queries.unread_total(patient.id, hidden(), current_user.id),
         page=page,
         pages=page_count(total, queries.PER_PAGE),
     )
@@ -73,12 +57,12 @@ def threads(patient):
 @bp.route("/patients/<int:patient_id>/messages/new", methods=["GET", "POST"])
 @patient_route(Permission.SEND_MESSAGES, "messaging.thread")
 def new_thread(patient):
-    allow_private = g.capacity is Capacity.PATIENT and is_adolescent(patient)
+    allow_private = current_actor().capacity is Capacity.PATIENT and is_adolescent(patient)
     form = NewThreadForm(allow_private=allow_private)
     item_id = request.values.get("item", type=int)
     plan_item = None
     if item_id is not None:
-        plan_item = plan_queries.item(patient.id, item_id, hidden_categories())
+        plan_item = plan_queries.item(patient.id, item_id, hidden())
         if plan_item is None:
             abort(404)
     if request.method == "GET" and plan_item is not None:
@@ -92,7 +76,7 @@ def new_thread(patient):
             subject=form.subject.data,
             body=form.body.data,
             author_id=current_user.id,
-            capacity=g.capacity.value,
+            capacity=current_actor().capacity.value,
             plan_item=plan_item,
             private=allow_private and form.private.data,
         )
@@ -105,7 +89,7 @@ def new_thread(patient):
         patient=patient,
         form=form,
         plan_item=plan_item,
-        team=patient_queries.care_team(patient.id),
+        team=team_queries.care_team(patient.id, hidden()),
         topics=TOPIC_LABELS,
         hours=hours,
     ), status
@@ -122,7 +106,10 @@ def thread(patient, thread_id: int):
             abort(404)
         if form.validate_on_submit():
             services.add_message(
-                current, body=form.body.data, author_id=current_user.id, capacity=g.capacity.value
+                current,
+                body=form.body.data,
+                author_id=current_user.id,
+                capacity=current_actor().capacity.value,
             )
             if _team_side():
                 flash(_("Sent. The patient gets a notice that a message is waiting."), "success")
@@ -138,25 +125,17 @@ def _render_thread(
     patient, current: Thread, form, may_reply: bool, status: int = 200, note_form=None
 ):
     team_side = _team_side()
-    conditions = [Message.thread_id == current.id]
-    if not team_side:
-        conditions.append(Message.internal.is_(False))
-    messages = db.session.scalars(
-        sa.select(Message)
-        .where(*conditions)
-        .options(joinedload(Message.author))
-        .order_by(Message.created_at, Message.id)
-    ).all()
+    messages = queries.thread_messages(current.id, include_internal=team_side)
     services.mark_read(current.id, current_user.id)
     context = {}
     if team_side:
         context = {
-            "team": patient_queries.care_team(patient.id),
+            "team": team_queries.care_team(patient.id, hidden()),
             "assign_form": AssignForm(),
             "note_form": note_form or NoteForm(),
             "action_form": EmptyForm(),
             "overdue": services.is_overdue(current),
-            "me": services.member_for_user(current_user.id),
+            "me": team_queries.member_for_user(current_user.id),
         }
     return render_template(
         "messaging/thread.html",
@@ -172,13 +151,17 @@ def _render_thread(
     ), status
 
 
+def _thread_url(patient, thread: Thread) -> str:
+    return url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id)
+
+
 def _back(patient, thread: Thread):
-    return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
+    return redirect(_thread_url(patient, thread))
 
 
-def _rule_error(patient, thread, exc):
-    flash(str(exc), "error")
-    return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id)), 303
+def _refusals_link_back(patient, thread: Thread) -> None:
+    """A triage action the rules refuse changes nothing (409) and links back to the thread."""
+    on_rule_error(back=_thread_url(patient, thread))
 
 
 @bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/claim", methods=["POST"])
@@ -187,11 +170,9 @@ def claim(patient, thread_id: int):
     current = _thread_or_404(patient, thread_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    member = services.member_for_user(current_user.id)
-    try:
-        services.assign(current, member.id, current_user.id)
-    except MessagingRuleError as exc:
-        return _rule_error(patient, current, exc)
+    member = team_queries.member_for_user(current_user.id)
+    _refusals_link_back(patient, current)
+    services.assign(current, member.id)
     flash(_("You took this conversation."), "success")
     return _back(patient, current)
 
@@ -203,10 +184,8 @@ def assign(patient, thread_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.assign(current, form.member.data, current_user.id)
-    except MessagingRuleError as exc:
-        return _rule_error(patient, current, exc)
+    _refusals_link_back(patient, current)
+    services.assign(current, form.member.data)
     flash(_("Assigned."), "success")
     return _back(patient, current)
 
@@ -231,23 +210,19 @@ def resolve(patient, thread_id: int):
     current = _thread_or_404(patient, thread_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        if request.form.get("reopen"):
-            services.reopen(current)
-        else:
-            services.resolve(current, current_user.id)
-    except MessagingRuleError as exc:
-        return _rule_error(patient, current, exc)
+    _refusals_link_back(patient, current)
+    if request.form.get("reopen"):
+        services.reopen(current)
+    else:
+        services.resolve(current, current_user.id)
     return _back(patient, current)
 
 
 @bp.route("/team/inbox")
-@login_required
+@role_required(Role.CARE_TEAM)
 @no_patient_data("the member's inbox across their own patients; each shown thread is audited")
 def inbox():
-    if current_user.role is not Role.CARE_TEAM:
-        abort(404)
-    member = services.member_for_user(current_user.id)
+    member = team_queries.member_for_user(current_user.id)
     if member is None:
         abort(404)
     view = request.args.get("view", "unassigned")
@@ -283,7 +258,7 @@ def inbox():
         page=page,
         pages=page_count(total, queries.PER_PAGE),
         unread=unread,
-        patients=queries.my_patients(member),
+        patients=team_queries.panel(member.id),
         is_overdue=services.is_overdue,
         status_open=ThreadStatus.OPEN,
     )
@@ -296,7 +271,7 @@ def inbox_badge():
     def count() -> int:
         if not current_user.is_authenticated or current_user.role is not Role.CARE_TEAM:
             return 0
-        member = services.member_for_user(current_user.id)
+        member = team_queries.member_for_user(current_user.id)
         return queries.needs_me_count(member) if member else 0
 
     return {"inbox_badge": count}

@@ -8,15 +8,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import phone_e164
+from app.core.forms import MultiCheckboxField, phone_e164
 
 #: Time zones offered in the form: the US ones patients of an Oregon CCO live in first.
 COMMON_TIMEZONES = [
@@ -89,11 +87,6 @@ LEAD_CHOICES = [
     ("48", _l("2 days before")),
     ("168", _l("1 week before")),
 ]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PreferencesForm(FlaskForm):

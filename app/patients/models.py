@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.core.db import TimestampMixin
+from app.core.db import TimestampMixin, utcnow
 from app.extensions import db
 
 
@@ -52,6 +54,28 @@ class Patient(TimestampMixin, db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The patient's time zone (the default one if what is stored is unknown)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def today(self, now: datetime | None = None) -> date:
+        """The patient's calendar day at `now`: days (and birthdays) start at their midnight."""
+        return self.local(now or utcnow()).date()
+
+    def local(self, instant: datetime) -> datetime:
+        """An instant as the patient's clock shows it."""
+        return instant.astimezone(self.zone)
+
+    def locale_choices(self) -> tuple[str | None, ...]:
+        """The languages to write to the patient in: the interface language of their own
+        account, then the language of care the team recorded (`core.i18n.recipient_locale`)."""
+        user = db.session.get(User, self.user_id) if self.user_id is not None else None
+        return (user.locale if user is not None else None, self.language)
 
     def age_on(self, day: date) -> int:
         years = day.year - self.date_of_birth.year

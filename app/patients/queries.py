@@ -3,66 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
-from app.caregivers.models import CaregiverGrant
 from app.core.audit import AuditEvent
-from app.core.db import utcnow
 from app.extensions import db
 from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
-from app.team.models import CareTeamAssignment, CareTeamMember, Discipline, Organization
+from app.team.models import CareTeamMember, Organization
 
 
 def patient_for_user(user_id: int) -> Patient | None:
     return db.session.scalar(sa.select(Patient).where(Patient.user_id == user_id))
-
-
-#: Care team disciplines that would reveal a sensitive category to someone who may not see it.
-DISCIPLINE_CATEGORY = {Discipline.BEHAVIORAL_HEALTH: "behavioral_health"}
-
-
-def care_team(patient_id: int) -> list[CareTeamAssignment]:
-    """The patient's care team, without members whose discipline alone would reveal a
-    category hidden from the viewer (a caregiver who may not see behavioral health does not
-    learn that a therapist is on the team)."""
-    from app.careplan.changes import hidden_categories
-
-    hidden = hidden_categories()
-    concealed = [d for d, category in DISCIPLINE_CATEGORY.items() if category in hidden]
-    return list(
-        db.session.scalars(
-            sa.select(CareTeamAssignment)
-            .where(CareTeamAssignment.patient_id == patient_id)
-            .where(CareTeamMember.discipline.not_in(concealed) if concealed else sa.true())
-            .join(CareTeamAssignment.member)
-            .join(CareTeamMember.user)
-            .options(
-                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.user),
-                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.organization),
-            )
-            .order_by(CareTeamAssignment.is_coordinator.desc(), User.full_name)
-        )
-    )
-
-
-def current_caregivers(patient_id: int) -> list[CaregiverGrant]:
-    """Grants in force now: current by their dates and not ended by the age rules (which
-    the daily sweep also records, but a birthday must not wait for it)."""
-    from app.caregivers.policy import in_force
-
-    now = utcnow()
-    patient = db.session.get(Patient, patient_id)
-    grants = db.session.scalars(
-        sa.select(CaregiverGrant)
-        .where(
-            CaregiverGrant.patient_id == patient_id,
-            CaregiverGrant.current_at(now),
-        )
-        .options(joinedload(CaregiverGrant.caregiver))
-        .order_by(CaregiverGrant.id)
-    )
-    return [grant for grant in grants if in_force(grant, patient, now)]
 
 
 def access_log(patient: Patient, page: int, per_page: int = 25, actor_id: int | None = None):

@@ -2,15 +2,20 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.auth.models import Role
 from app.caregivers.labels import SCOPE_LABELS
+from app.caregivers.queries import grants_in_force
+from app.careplan.decisions import queries as decision_queries
+from app.careplan.goals import queries as goal_queries
+from app.careplan.items import queries as plan_queries
+from app.careplan.items.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
-from app.core.db import utcnow
 from app.core.pagination import page_arg, page_count
+from app.core.privacy import current_actor
+from app.core.signals import patient_contact_changed
 from app.extensions import db
 from app.patients import bp, queries
 from app.patients.forms import (
@@ -20,49 +25,8 @@ from app.patients.forms import (
     ProfileForm,
     care_language_choices,
 )
+from app.team import queries as team_queries
 from app.team.labels import DISCIPLINE_LABELS
-
-#: How audit resources read on "Who has seen my record".
-RESOURCE_LABELS = {
-    "patient.summary": _l("Your summary page"),
-    "patient.profile": _l("Your profile"),
-    "patient.access_log": _l("The list of who has seen your record"),
-    "patient.preferences": _l("Your preferences"),
-    "careplan.today": _l("Today's plan"),
-    "careplan.plan": _l("Your care plan"),
-    "careplan.item": _l("An item in your care plan"),
-    "careplan.changes": _l("What changed in your plan"),
-    "careplan.flag": _l("A check on two items in your plan"),
-    "careplan.goal": _l("Your goals"),
-    "careplan.goals": _l("Your goals"),
-    "careplan.decision": _l("A decision about your care"),
-    "careplan.decisions": _l("Decisions about your care"),
-    "messaging.threads": _l("Your messages"),
-    "messaging.thread": _l("A message thread"),
-    "messaging.inbox": _l("Your message in the care team's inbox"),
-    "reminders.texts": _l("The texts we sent you"),
-    "caregivers.grant": _l("Who can help with your record"),
-    "caregivers.invitation": _l("An invitation to help with your record"),
-    "patient.reminders": _l("Your text reminders"),
-}
-
-CAPACITY_LABELS = {
-    "patient": _l("You"),
-    "caregiver": _l("Caregiver"),
-    "care_team": _l("Care team"),
-    "admin": _l("CareCircle administrator"),
-    "system": _l("CareCircle system"),
-}
-
-ACTION_LABELS = {
-    "view": _l("Looked at"),
-    "update": _l("Changed"),
-    "create": _l("Added"),
-    "invite": _l("Invited"),
-    "cancel": _l("Cancelled"),
-    "accept": _l("Accepted"),
-    "revoke": _l("Ended"),
-}
 
 
 @bp.route("/")
@@ -83,16 +47,9 @@ def home():
 
 
 @bp.route("/patients/<int:patient_id>")
-@login_required
 @patient_route(Permission.VIEW_SUMMARY, "patient.summary")
 def summary(patient):
-    from app.careplan import decisions as plan_decisions
-    from app.careplan import goals as plan_goals
-    from app.careplan import queries as plan_queries
-    from app.careplan.changes import hidden_categories
-    from app.careplan.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
-
-    hidden = hidden_categories()
+    hidden = current_actor().hidden
     sees_plan = can(current_user, Permission.VIEW_PLAN, patient)
     plan = {}
     if sees_plan:
@@ -101,8 +58,8 @@ def summary(patient):
             "areas": plan_queries.group_by_area(
                 plan_queries.items(patient.id, hidden, include_closed=False)
             ),
-            "goals": plan_goals.summary_goals(patient.id, hidden),
-            "decisions": plan_decisions.summary_decisions(patient.id, hidden),
+            "goals": goal_queries.summary_goals(patient.id, hidden),
+            "decisions": decision_queries.summary_decisions(patient.id, hidden),
             "area_labels": AREA_LABELS,
             "flag_patient": FLAG_PATIENT_TEXT,
             "flag_team": FLAG_TEAM_TEXT,
@@ -115,26 +72,29 @@ def summary(patient):
         prefs=queries.preferences(patient.id),
         channels=dict(CHANNEL_CHOICES),
         leads=dict(LEAD_CHOICES),
-        team=queries.care_team(patient.id),
-        caregivers=queries.current_caregivers(patient.id),
+        team=team_queries.care_team(patient.id, hidden),
+        caregivers=grants_in_force(patient_id=patient.id),
         Permission=Permission,
         care_languages=dict(care_language_choices()),
         discipline_labels=DISCIPLINE_LABELS,
         scope_labels=SCOPE_LABELS,
-        today=utcnow().date(),
+        today=patient.today(),
     )
 
 
 @bp.route("/patients/<int:patient_id>/profile", methods=["GET", "POST"])
-@login_required
 @patient_route(Permission.EDIT_PROFILE, "patient.profile")
 def edit_profile(patient):
     form = ProfileForm(obj=patient)
     if form.validate_on_submit():
+        old_phone = patient.mobile_phone
         form.populate_obj(patient)
         patient.preferred_name = patient.preferred_name or None
         patient.pronouns = patient.pronouns or None
+        db.session.flush()
         audit.record(action="update", resource="patient.profile", patient_id=patient.id)
+        if patient.mobile_phone != old_phone:
+            patient_contact_changed.send(patient, old_phone=old_phone)
         flash(_("Saved."), "success")
         return redirect(url_for("patients.summary", patient_id=patient.id))
     status = 422 if form.is_submitted() else 200
@@ -142,7 +102,6 @@ def edit_profile(patient):
 
 
 @bp.route("/patients/<int:patient_id>/access-log")
-@login_required
 @patient_route(Permission.VIEW_AUDIT_LOG, "patient.access_log")
 def access_log(patient):
     """Who looked at or changed the record; `?actor=<user id>` shows one person's trail
@@ -161,9 +120,9 @@ def access_log(patient):
         actor_id=actor_id,
         # Only names already in this patient's log are shown, never any account's by id.
         actor_name=rows[0][1] if actor_id is not None and rows else None,
-        resource_labels=RESOURCE_LABELS,
-        capacity_labels=CAPACITY_LABELS,
-        action_labels=ACTION_LABELS,
+        resource_labels=audit.RESOURCE_LABELS,
+        capacity_labels=audit.CAPACITY_LABELS,
+        action_labels=audit.ACTION_LABELS,
     )
 
 
@@ -180,7 +139,6 @@ PATIENT_FIELDS = ("preferred_name", "pronouns", "language", "interpreter_needed"
 
 
 @bp.route("/patients/<int:patient_id>/preferences")
-@login_required
 @patient_route(Permission.VIEW_SUMMARY, "patient.preferences")
 def preferences(patient):
     return render_template(
@@ -195,7 +153,6 @@ def preferences(patient):
 
 
 @bp.route("/patients/<int:patient_id>/preferences/edit", methods=["GET", "POST"])
-@login_required
 @patient_route(Permission.EDIT_PREFERENCES, "patient.preferences")
 def edit_preferences(patient):
     prefs = queries.preferences(patient.id)

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.reminders.models import TextConsent
 from app.reminders.recipients import CAPPED_PURPOSES, Recipient
+from app.texting.models import OutboundSms
 
 RANK = {"appointment": 0, "medication": 1, "task": 2, "goal": 3}
 NOT_COUNTED = ("skipped", "failed", "undelivered")

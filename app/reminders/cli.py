@@ -8,16 +8,16 @@ import time
 import click
 from flask.cli import AppGroup
 
-from app.reminders import dispatcher
+from app.reminders.worker import plan_and_send
 
-reminders = AppGroup("reminders", help="Send due texts through the SMS backend.")
+reminders = AppGroup("reminders", help="Plan reminder texts and send due texts.")
 
 
 @reminders.command("dispatch")
 @click.option("--once", is_flag=True, required=True, help="Send what is due, then exit.")
 @click.option("--batch", default=50, show_default=True)
 def dispatch_command(once: bool, batch: int) -> None:
-    outcome = dispatcher.dispatch_once(batch)
+    outcome = plan_and_send(batch)
     click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
 
 
@@ -42,7 +42,7 @@ def run_command(interval: float, batch: int, plan_every: float) -> None:
         plan = time.monotonic() - planned_at >= plan_every
         if plan:
             planned_at = time.monotonic()
-        outcome = dispatcher.dispatch_once(batch, plan=plan)
+        outcome = plan_and_send(batch, plan=plan)
         if any(outcome.values()):
             click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
         time.sleep(interval)

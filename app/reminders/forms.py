@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TimeField
 from wtforms.validators import DataRequired, Optional
 
-from app.patients.forms import LEAD_CHOICES, MultiCheckboxField
+from app.core.forms import MultiCheckboxField
+from app.patients.forms import LEAD_CHOICES
 
 KIND_CHOICES = [
     ("appointment", _l("Appointments")),

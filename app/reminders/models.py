@@ -1,4 +1,5 @@
-"""SMS state that belongs to a phone number, and what came in from Twilio."""
+"""Reminder settings the patient chose: times for medicines, tasks and goals; consent to more
+texts; the texted code that proves a new mobile number."""
 
 from __future__ import annotations
 
@@ -9,36 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import utcnow
 from app.extensions import db
-
-
-class PhoneOptOut(db.Model):
-    """A number that texted STOP (or was reported unsubscribed). START clears it."""
-
-    __tablename__ = "phone_opt_outs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: E.164.
-    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    opted_out: Mapped[bool] = mapped_column(default=True)
-    #: The keyword or error that changed it (STOP, START, 21610...).
-    reason: Mapped[str] = mapped_column(sa.String(16))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class InboundSms(db.Model):
-    """One text received, by Twilio message SID (a retried webhook is handled once)."""
-
-    __tablename__ = "inbound_sms"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    from_number: Mapped[str] = mapped_column(sa.String(16), index=True)
-    patient_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("patients.id", ondelete="SET NULL"), index=True
-    )
-    #: What we did with it: opt_out, opt_in, help, confirm, reschedule, message, unknown.
-    handled_as: Mapped[str] = mapped_column(sa.String(16))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PhoneVerification(db.Model):
@@ -108,14 +79,3 @@ class TextConsent(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-
-
-class ShortLink(db.Model):
-    """A short code for a portal path, so a text stays one segment and carries no ids."""
-
-    __tablename__ = "short_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    path: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,16 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from flask import current_app
-
 from app.auth.models import User
 from app.caregivers.models import CaregiverGrant, Scope
-from app.caregivers.policy import current_grant, hidden_for
+from app.caregivers.policy import hidden_for
+from app.caregivers.queries import current_grant, grants_in_force
+from app.careplan.goals.models import Goal
+from app.careplan.items.models import PlanItem
+from app.core.i18n import recipient_locale
+from app.core.privacy import is_visible
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
-from app.patients.queries import current_caregivers, preferences
-from app.reminders.optout import is_opted_out
+from app.patients.queries import preferences
+from app.reminders.models import ReminderSchedule
+from app.texting.models import OutboundSms
+from app.texting.optout import is_opted_out
 
 #: Texts limited by the frequency caps (reminders.caps); others answer something the person did.
 CAPPED_PURPOSES = frozenset({"appointment", "medication", "task", "goal"})
@@ -43,16 +47,6 @@ class Recipient:
     detailed: bool
 
 
-def _supported(locale: str | None) -> str:
-    if locale and locale in current_app.config["LANGUAGES"]:
-        return locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def patient_locale(patient: Patient) -> str:
-    return _supported(patient.language)
-
-
 def recipients_for(
     patient: Patient,
     kind: str,
@@ -69,7 +63,7 @@ def recipients_for(
         found.append(
             Recipient(
                 phone=phone,
-                locale=patient_locale(patient),
+                locale=recipient_locale(patient),
                 timezone=patient.timezone,
                 quiet_start=prefs.quiet_start,
                 quiet_end=prefs.quiet_end,
@@ -80,7 +74,7 @@ def recipients_for(
         )
     if kind == "team_replied":
         return found  # the team's answer is told to caregivers by email (messages scope)
-    for grant in current_caregivers(patient.id):
+    for grant in grants_in_force(patient_id=patient.id):
         caregiver = grant.caregiver
         if not _caregiver_may_get(grant, caregiver, sensitivity):
             continue
@@ -89,7 +83,7 @@ def recipients_for(
         found.append(
             Recipient(
                 phone=caregiver.mobile_phone,
-                locale=_supported(caregiver.locale),
+                locale=recipient_locale(caregiver),
                 timezone=caregiver.timezone,
                 quiet_start=DEFAULT_QUIET[0],
                 quiet_end=DEFAULT_QUIET[1],
@@ -107,7 +101,7 @@ def _caregiver_may_get(grant: CaregiverGrant, caregiver: User, sensitivity: str 
         and caregiver.active
         and bool(caregiver.mobile_phone)
         and caregiver.mobile_phone_verified_at is not None
-        and (sensitivity is None or sensitivity not in hidden_for(grant))
+        and is_visible(sensitivity, hidden_for(grant))
         and not is_opted_out(caregiver.mobile_phone)
     )
 
@@ -138,9 +132,6 @@ def still_wanted(row: OutboundSms) -> str | None:
 
 def _sensitivity(row: OutboundSms) -> str | None:
     """The sensitive category of what a reminder is about, if any."""
-    from app.careplan.models import Goal, PlanItem
-    from app.reminders.models import ReminderSchedule
-
     if row.plan_item_id is not None:
         item = db.session.get(PlanItem, row.plan_item_id)
         return item.sensitivity.value if item is not None and item.sensitivity else None

@@ -17,24 +17,18 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from app.careplan.models import (
-    CLOSED_STATUSES,
-    Goal,
-    GoalLifecycle,
-    ItemKind,
-    PlanItem,
-    Schedule,
-)
+from app.careplan.goals.models import Goal, GoalLifecycle
+from app.careplan.items.models import CLOSED_STATUSES, ItemKind, PlanItem, Schedule
 from app.core.db import utcnow
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import Patient
 from app.patients.queries import preferences
-from app.reminders import bodies
-from app.reminders.links import short_link
 from app.reminders.models import ReminderSchedule
 from app.reminders.recipients import Recipient, recipients_for
-from app.reminders.scheduling import drop_waiting, patient_name, plan_text
+from app.reminders.scheduling import drop_waiting, plan_text
+from app.texting import bodies
+from app.texting.links import short_link
+from app.texting.models import OutboundSms
 
 #: Goals that a check-in reminder makes sense for.
 GOALS_IN_PROGRESS = (GoalLifecycle.ACCEPTED, GoalLifecycle.ACTIVE)
@@ -90,7 +84,7 @@ def _subject(schedule: ReminderSchedule):
 
 def _body(subject, patient: Patient, recipient: Recipient, link: str) -> str:
     if not recipient.is_patient:
-        return bodies.for_caregiver(locale=recipient.locale, link=link, name=patient_name(patient))
+        return bodies.for_caregiver(locale=recipient.locale, link=link, name=patient.display_name)
     if isinstance(subject, Goal):
         return bodies.goal(
             locale=recipient.locale,
@@ -167,8 +161,10 @@ def plan_due(now: datetime | None = None) -> int:
     that cannot take it skips the round, the next one plans (keys keep it from doubling)."""
     now = now or utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
+        # Keyed by schema too: planners of different schemas (test workers) do not block.
         got = db.session.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PLANNER_LOCK}
+            sa.text("SELECT pg_try_advisory_xact_lock(:k, hashtext(current_schema()))"),
+            {"k": PLANNER_LOCK},
         )
         if not got:
             db.session.rollback()

@@ -1,4 +1,4 @@
-"""Planning reminder texts: when, to whom, in which words.
+"""Planning reminder texts: when, to whom, in which words; and appointment reminders.
 
 Every planned reminder goes through `plan_text`: it is planned once per recipient and
 occurrence (a unique reminder key), moved out of the recipient's quiet hours or dropped when
@@ -8,7 +8,8 @@ kept as "skipped" so the patient sees why), and queued for the dispatcher.
 Appointment reminders go out at the patient's lead times (e.g. 48 and 2 hours before),
 computed on absolute instants, so DST never shifts them. Re-planning (an appointment moved,
 cancelled or closed) drops the reminders not yet claimed by the dispatcher and plans new ones.
-Medicine, task and goal reminders come from the patient's chosen times (reminders.recurring).
+Medicine, task and goal reminders come from the patient's chosen times (reminders.recurring);
+`reminders.replan` decides which of the two an item needs.
 """
 
 from __future__ import annotations
@@ -17,21 +18,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.careplan.models import CLOSED_STATUSES, ItemKind, PlanItem
+from app.careplan.items.models import CLOSED_STATUSES, PlanItem
 from app.core.db import utcnow
 from app.extensions import db
-from app.notifications.models import OutboundSms
-from app.notifications.services import next_allowed, queue_sms
 from app.patients.models import Patient
 from app.patients.queries import preferences
-from app.reminders import bodies
 from app.reminders.caps import make_room
-from app.reminders.links import short_link
 from app.reminders.recipients import Recipient, recipients_for
-
-
-def patient_name(patient: Patient) -> str:
-    return patient.preferred_name or patient.given_name
+from app.texting import bodies
+from app.texting.links import short_link
+from app.texting.models import OutboundSms
+from app.texting.outbox import next_allowed, queue_sms
 
 
 def plan_text(
@@ -76,7 +73,7 @@ def appointment_body(item: PlanItem, patient: Patient, recipient: Recipient, lin
         return bodies.for_caregiver(
             locale=recipient.locale,
             link=link,
-            name=patient_name(patient),
+            name=patient.display_name,
             when_at=item.starts_at,
             zone=patient.timezone,
         )
@@ -99,15 +96,10 @@ def drop_waiting(*conditions) -> None:
     )
 
 
-def replan_item(item: PlanItem, now: datetime | None = None) -> int:
-    """Drop this item's unsent reminders and plan them again. Returns how many are planned."""
-    from app.reminders.recurring import plan_schedule, schedule_for_item
-
+def replan_appointment(item: PlanItem, now: datetime | None = None) -> int:
+    """Drop this appointment's unsent reminders and plan them again. Returns how many."""
     now = now or utcnow()
     drop_waiting(OutboundSms.plan_item_id == item.id)
-    if item.kind is not ItemKind.APPOINTMENT:
-        schedule = schedule_for_item(item.id)
-        return plan_schedule(schedule, now) if schedule is not None else 0
     if item.starts_at is None or item.status in CLOSED_STATUSES or item.starts_at <= now:
         return 0
     patient = db.session.get(Patient, item.patient_id)

@@ -14,9 +14,11 @@ from flask_babel import lazy_gettext as _l
 
 from app.core import audit
 from app.core.db import utcnow
+from app.core.i18n import recipient_locale
+from app.core.signals import patient_contact_changed
 from app.extensions import db
-from app.notifications.services import queue_sms
 from app.reminders.models import PhoneVerification
+from app.texting.outbox import queue_sms
 
 CODE_MINUTES = 10
 MAX_TRIES = 5
@@ -30,9 +32,10 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def start(patient, phone: str, locale: str) -> PhoneVerification:
-    """Text a fresh code to `phone`; earlier codes for this patient stop working."""
+def start(patient, phone: str) -> PhoneVerification:
+    """Text a fresh code to `phone`, in the patient's language; earlier codes stop working."""
     now = utcnow()
+    locale = recipient_locale(patient)
     db.session.execute(
         sa.update(PhoneVerification)
         .where(PhoneVerification.patient_id == patient.id, PhoneVerification.verified_at.is_(None))
@@ -88,6 +91,10 @@ def check(patient, code: str) -> None:
     if not hmac.compare_digest(row.code_hash, _hash((code or "").strip())):
         raise VerificationError(_l("That code is not right. Check the text and try again."))
     row.verified_at = now
+    old_phone = patient.mobile_phone
     patient.mobile_phone = row.phone
     patient.mobile_phone_verified_at = now
+    db.session.flush()
     audit.record(action="update", resource="patient.profile", patient_id=patient.id)
+    if old_phone != row.phone:
+        patient_contact_changed.send(patient, old_phone=old_phone)

@@ -15,24 +15,21 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TelField
 from wtforms.validators import DataRequired, Length
 
-from app.careplan import goals
-from app.careplan import queries as careplan_queries
-from app.careplan.changes import hidden_categories, visible
-from app.careplan.models import CLOSED_STATUSES, Goal, ItemKind, PlanItem
+from app.careplan.goals import queries as goal_queries
+from app.careplan.goals.models import Goal
+from app.careplan.items import queries as item_queries
+from app.careplan.items.models import CLOSED_STATUSES, PlanItem
 from app.core import audit
-from app.core.access import Permission, no_patient_data, patient_route
-from app.core.db import utcnow
+from app.core.access import Permission, patient_route
 from app.core.forms import EmptyForm, phone_e164
 from app.core.pagination import page_arg, page_count
+from app.core.privacy import hidden, visible
 from app.extensions import db, limiter
-from app.notifications.models import OutboundSms
-from app.notifications.services import in_quiet_hours
 from app.patients import queries as patient_queries
 from app.patients.models import REMINDER_KINDS
-from app.reminders import bp, caps, links, verification
+from app.reminders import bp, caps, verification
 from app.reminders.forms import ReminderSettingsForm, ScheduleForm
 from app.reminders.models import ReminderSchedule, TextConsent
-from app.reminders.optout import is_opted_out
 from app.reminders.recurring import (
     GOALS_IN_PROGRESS,
     TIMED_KINDS,
@@ -40,7 +37,11 @@ from app.reminders.recurring import (
     schedule_for_goal,
     schedule_for_item,
 )
-from app.reminders.scheduling import drop_waiting, replan_item
+from app.reminders.replan import replan_patient
+from app.reminders.scheduling import drop_waiting
+from app.texting.models import OutboundSms
+from app.texting.optout import is_opted_out
+from app.texting.outbox import in_quiet_hours
 
 PER_PAGE = 25
 
@@ -129,12 +130,7 @@ class CodeForm(FlaskForm):
 def phone(patient):
     form = PhoneForm()
     if form.validate_on_submit():
-        locale = (
-            patient.language
-            if patient.language in current_app.config["LANGUAGES"]
-            else (current_app.config["BABEL_DEFAULT_LOCALE"])
-        )
-        verification.start(patient, form.phone.data, locale)
+        verification.start(patient, form.phone.data)
         flash(_("We sent a code to %(phone)s.", phone=form.phone.data), "success")
         return redirect(url_for("reminders.verify_phone", patient_id=patient.id))
     status = 422 if form.is_submitted() else 200
@@ -221,14 +217,14 @@ def settings(patient):
 
 def timed_things(patient) -> list[dict]:
     """Medicines, tasks and goals that can have reminder times, with the times chosen."""
-    hidden = hidden_categories()
+    hidden_now = hidden()
     items = db.session.scalars(
         sa.select(PlanItem)
         .where(
             PlanItem.patient_id == patient.id,
             PlanItem.kind.in_(TIMED_KINDS),
             PlanItem.status.not_in(list(CLOSED_STATUSES)),
-            visible(PlanItem.sensitivity, hidden),
+            visible(PlanItem.sensitivity, hidden_now),
         )
         .order_by(PlanItem.kind, PlanItem.title)
     ).all()
@@ -237,7 +233,7 @@ def timed_things(patient) -> list[dict]:
         .where(
             Goal.patient_id == patient.id,
             Goal.lifecycle_status.in_(GOALS_IN_PROGRESS),
-            visible(Goal.sensitivity, hidden),
+            visible(Goal.sensitivity, hidden_now),
         )
         .order_by(Goal.id)
     ).all()
@@ -265,25 +261,6 @@ def timed_things(patient) -> list[dict]:
         for goal in goal_rows
     ]
     return found
-
-
-def replan_patient(patient) -> None:
-    """After a settings change: every appointment and schedule of the patient, planned again."""
-    now = utcnow()
-    appointments = db.session.scalars(
-        sa.select(PlanItem).where(
-            PlanItem.patient_id == patient.id,
-            PlanItem.kind == ItemKind.APPOINTMENT,
-            PlanItem.status.not_in(list(CLOSED_STATUSES)),
-            PlanItem.starts_at > now,
-        )
-    ).all()
-    for item in appointments:
-        replan_item(item, now)
-    for schedule in db.session.scalars(
-        sa.select(ReminderSchedule).where(ReminderSchedule.patient_id == patient.id)
-    ).all():
-        replan_schedule(schedule, now)
 
 
 def _schedule_page(patient, subject, schedule, *, title: str, back: str, weekly: bool):
@@ -345,7 +322,7 @@ def _schedule_page(patient, subject, schedule, *, title: str, back: str, weekly:
 @bp.route("/patients/<int:patient_id>/plan/items/<int:item_id>/reminders", methods=["GET", "POST"])
 @patient_route(Permission.EDIT_PREFERENCES, "careplan.item")
 def item_schedule(patient, item_id: int):
-    item = careplan_queries.item(patient.id, item_id, hidden_categories())
+    item = item_queries.item(patient.id, item_id, hidden())
     if item is None or item.kind not in TIMED_KINDS:
         abort(404)
     return _schedule_page(
@@ -353,7 +330,7 @@ def item_schedule(patient, item_id: int):
         {"plan_item_id": item.id},
         schedule_for_item(item.id),
         title=item.title,
-        back=url_for("careplan.item_detail", patient_id=patient.id, item_id=item.id),
+        back=url_for("careplan.items.detail", patient_id=patient.id, item_id=item.id),
         weekly=False,
     )
 
@@ -361,7 +338,7 @@ def item_schedule(patient, item_id: int):
 @bp.route("/patients/<int:patient_id>/goals/<int:goal_id>/reminders", methods=["GET", "POST"])
 @patient_route(Permission.EDIT_PREFERENCES, "careplan.goal")
 def goal_schedule(patient, goal_id: int):
-    goal = goals.goal_for(patient.id, goal_id, hidden_categories())
+    goal = goal_queries.goal_for(patient.id, goal_id, hidden())
     if goal is None:
         abort(404)
     return _schedule_page(
@@ -369,15 +346,6 @@ def goal_schedule(patient, goal_id: int):
         {"goal_id": goal.id},
         schedule_for_goal(goal.id),
         title=goal.description,
-        back=url_for("careplan.goal_detail", patient_id=patient.id, goal_id=goal.id),
+        back=url_for("careplan.goals.detail", patient_id=patient.id, goal_id=goal.id),
         weekly=True,
     )
-
-
-@bp.route("/r/<code>")
-@no_patient_data("a short link in a text: redirects to a portal path, which checks access itself")
-def short(code: str):
-    path = links.resolve(code)
-    if path is None:
-        abort(404)
-    return redirect(path)

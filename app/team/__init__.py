@@ -1,3 +1,11 @@
-from flask import Blueprint
+"""Organizations, care team members, each patient's care team, "My patients"."""
+
+from flask import Blueprint, Flask
 
 bp = Blueprint("team", __name__, template_folder="templates", url_prefix="/team")
+
+
+def init_app(app: Flask) -> None:
+    from app.team import views  # noqa: F401  (routes on bp)
+
+    app.register_blueprint(bp)

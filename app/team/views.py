@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template
-from flask_login import current_user, login_required
+from flask import render_template
+from flask_login import current_user
 
 from app.auth.models import Role
-from app.core.access import no_patient_data
+from app.core.access import no_patient_data, role_required
 from app.core.pagination import page_arg, page_count
 from app.extensions import db
 from app.patients.models import Patient
@@ -16,11 +16,9 @@ PER_PAGE = 25
 
 
 @bp.route("/patients")
-@login_required
+@role_required(Role.CARE_TEAM)
 @no_patient_data("lists the patients whose care team the member is on; records open via the policy")
 def my_patients():
-    if current_user.role is not Role.CARE_TEAM:
-        abort(404)
     page = page_arg()
     mine = (
         sa.select(Patient, CareTeamAssignment.is_coordinator)

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.caregivers import lifecycle
 from app.caregivers.models import CaregiverGrant, GrantKind, Scope
-from app.careplan.models import Sensitivity
 from app.core.audit import AuditEvent
+from app.core.privacy import Sensitivity
 from app.extensions import db
 from app.messaging.models import Thread
 from app.patients.models import Patient
@@ -109,7 +109,7 @@ def counseling_visible(browser, patient) -> bool:
 
 
 def counseling_item_id(patient) -> int:
-    from app.careplan.models import PlanItem
+    from app.careplan.items.models import PlanItem
 
     return db.session.scalar(
         sa.select(PlanItem.id).where(

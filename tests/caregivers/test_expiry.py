@@ -13,8 +13,8 @@ from app.auth.models import Role, User
 from app.caregivers import lifecycle
 from app.caregivers.models import CaregiverGrant
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
+from app.texting.models import OutboundSms
 from tests.conftest import outbox_emails
 
 START = datetime(2030, 1, 10, 20, 0, tzinfo=UTC)

@@ -31,18 +31,11 @@ from app.caregivers.models import (
     GrantKind,
     Scope,
 )
-from app.careplan import decisions as decision_service
-from app.careplan import goals as goal_service
-from app.careplan.models import (
-    Area,
-    FlagKind,
-    ItemKind,
-    OwnerKind,
-    PlanFlag,
-    ReferralNeed,
-    Sensitivity,
-)
-from app.core.access import Capacity, Permission
+from app.careplan.decisions import services as decision_service
+from app.careplan.goals import services as goal_service
+from app.careplan.items.models import Area, FlagKind, ItemKind, OwnerKind, PlanFlag, ReferralNeed
+from app.core.access import Permission
+from app.core.privacy import Capacity, Sensitivity
 from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Topic
@@ -257,16 +250,18 @@ def world(
     )
     decision = decision_service.open_decision(
         patient.id,
-        question="How should Mia manage her asthma at school",
-        background="Mia gets short of breath in PE",
-        options=[
-            decision_service.OptionInput(
-                "Inhaler kept by the nurse", "Always there.", "A walk away.", "Ask each time."
-            ),
-            decision_service.OptionInput(
-                "Inhaler in her bag", "Right at hand.", "Can be forgotten.", "Carry it daily."
-            ),
-        ],
+        decision_service.DecisionInput(
+            question="How should Mia manage her asthma at school",
+            background="Mia gets short of breath in PE",
+            options=[
+                decision_service.OptionInput(
+                    "Inhaler kept by the nurse", "Always there.", "A walk away.", "Ask each time."
+                ),
+                decision_service.OptionInput(
+                    "Inhaler in her bag", "Right at hand.", "Can be forgotten.", "Carry it daily."
+                ),
+            ],
+        ),
         author_id=nurse.id,
     )
     db.session.flush()
@@ -426,7 +421,7 @@ def pages(app, w: World, patient_browser, nurse_browser) -> list[Page]:
                 )
             )
         assert kept, f"route {rule.rule} ({rule.endpoint}) is no real page: {refused}"
-    item_pages = {p.url for p in found if p.endpoint == "careplan.item_detail"}
+    item_pages = {p.url for p in found if p.endpoint == "careplan.items.detail"}
     every_item = [*w.items.values(), w.bh_item]
     assert item_pages == {f"{w.base}/plan/items/{i}" for i in every_item}
     return found
@@ -599,7 +594,7 @@ def test_delegate_grant_from_first_click_to_its_end_date(
     walk.check("patient ended the grant", NOWHERE)
 
     # A new grant with an end date: the patient invites Ana again, Ana accepts in the same
-    # session. Access "ends on" the patient's tomorrow: at their next midnight.
+    # session. Tomorrow is the last day of access: it ends at the patient's midnight after it.
     tomorrow = T0.astimezone(ZoneInfo(ZONE)).date() + timedelta(days=1)
     url = f"{w.base}/caregivers/invite"
     invited = mia.post(
@@ -623,7 +618,7 @@ def test_delegate_grant_from_first_click_to_its_end_date(
     assert accepted.status_code == 302, accepted.get_data(as_text=True)
     renewed = grant_of(w.caregiver)
     assert renewed.id != access.id and renewed.revoked_at is None
-    ends_at = local(tomorrow)
+    ends_at = local(tomorrow + timedelta(days=1))
     assert renewed.ends_at == ends_at
     everything = State(True, frozenset(ALL_SCOPES), sees_bh=True)
     walk.check("new grant with an end date", everything)

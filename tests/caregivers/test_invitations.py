@@ -10,7 +10,7 @@ from app.auth.models import Role, User
 from app.caregivers.models import CaregiverGrant, CaregiverInvitation
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.notifications.models import OutboundSms
+from app.texting.models import OutboundSms
 from tests.conftest import link_in, outbox_emails
 
 NEW_PASSWORD = "my dog is called pepper"
@@ -299,7 +299,8 @@ def test_new_account_with_an_email_in_use_is_refused(james, james_browser, new_b
         ),
         ({"email": "", "mobile_phone": "12"}, "That phone number does not look right"),
         ({"email": "not-an-email"}, "Enter an email address like name@example.com."),
-        ({"ends_on": "2020-01-01"}, "Choose a date after today, or leave it empty."),
+        ({"ends_on": "2020-01-01"}, "The last day cannot be in the past."),
+        ({"ends_on": "soon"}, "Enter a date, for example 2025-06-30."),
         ({"full_name": ""}, "Enter their name."),
         ({"relationship": ""}, "Say how they are related"),
         ({"scopes": ["plan", "everything"]}, "is not a valid choice"),

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from app.auth.models import Role, User
 from app.caregivers.models import CaregiverGrant
-from app.careplan.models import Sensitivity
 from app.core.db import utcnow
+from app.core.privacy import Sensitivity
 from app.extensions import db
-from app.notifications.models import OutboundSms
+from app.texting.models import OutboundSms
 from tests.caregivers.test_invitations import (
     accept_as_new,
     invite,
@@ -122,23 +122,28 @@ def test_a_change_counts_from_the_caregivers_next_click(
     assert "plan" not in email.body.lower() and "message" not in email.body.lower()
 
 
-def test_an_end_date_can_be_set_and_must_be_after_today(
+def test_an_end_date_is_the_last_day_of_access_and_cannot_be_in_the_past(
     james, james_browser, ana, grant, frozen_clock
 ):
     frozen_clock(datetime(2026, 3, 2, 18, 0, tzinfo=UTC))
     row = grant(james, ana, scopes=["plan"])
-    response = edit(james_browser, james, row, scopes=["plan"], ends_on="2026-03-02")
+    response = edit(james_browser, james, row, scopes=["plan"], ends_on="2026-03-01")
     assert response.status_code == 422
-    assert "Choose a date after today" in response.get_data(as_text=True)
+    assert "The last day cannot be in the past." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(CaregiverGrant, row.id).ends_at is None
 
     assert edit(james_browser, james, row, scopes=["plan"], ends_on="2026-04-01").status_code == 302
     db.session.expire_all()
-    # The start of April 1 where James lives (Pacific time, daylight saving by then).
-    assert db.session.get(CaregiverGrant, row.id).ends_at == datetime(2026, 4, 1, 7, tzinfo=UTC)
+    # Access lasts through April 1 where James lives: it ends at the midnight after it
+    # (Pacific time, daylight saving by then).
+    assert db.session.get(CaregiverGrant, row.id).ends_at == datetime(2026, 4, 2, 7, tzinfo=UTC)
     page = james_browser.get(f"/patients/{james.id}/caregivers").get_data(as_text=True)
-    assert "Access ends on April 1, 2026" in page
+    assert "Last day of access: April 1, 2026" in page
+    # Today is a valid last day: access ends tonight.
+    assert edit(james_browser, james, row, scopes=["plan"], ends_on="2026-03-02").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CaregiverGrant, row.id).ends_at == datetime(2026, 3, 3, 8, tzinfo=UTC)
 
 
 def test_ending_access_asks_first_then_counts_from_the_next_click(

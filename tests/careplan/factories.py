@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from datetime import date
 
-from app.careplan import services
-from app.careplan.models import Area, ItemKind, ItemStatus, OwnerKind, PlanItem
+from app.careplan.items import services
+from app.careplan.items.models import Area, ItemKind, ItemStatus, OwnerKind, PlanItem, Schedule
+from app.careplan.items.services import ItemInput
 from app.extensions import db
 from app.team.models import Discipline
+
+INPUT_FIELDS = {f.name for f in dataclass_fields(ItemInput)}
 
 
 def add(patient, org, *, kind=ItemKind.TASK, title="Walk", commit=True, **fields) -> PlanItem:
@@ -19,10 +23,13 @@ def add(patient, org, *, kind=ItemKind.TASK, title="Walk", commit=True, **fields
         "source_organization_id": org.id,
     }
     if kind is ItemKind.TASK:
-        defaults["schedule"] = "daily"
+        defaults["schedule"] = Schedule.DAILY
     defaults.update(fields)
-    item = PlanItem(kind=kind, title=title, **defaults)
-    services.add_item(patient.id, item)
+    extra = {k: v for k, v in defaults.items() if k not in INPUT_FIELDS}
+    data = {k: v for k, v in defaults.items() if k in INPUT_FIELDS}
+    item = services.add_item(patient.id, ItemInput(kind=kind, title=title, **data))
+    for name, value in extra.items():  # columns no form sets (e.g. created_at)
+        setattr(item, name, value)
     if commit:
         db.session.commit()
     return item

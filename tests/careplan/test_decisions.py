@@ -12,21 +12,21 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.careplan import decisions as service
-from app.careplan.decisions import DecisionRuleError, OptionInput
-from app.careplan.models import (
-    ChangeKind,
-    ChangeSubject,
+from app.careplan.decisions import queries as decision_queries
+from app.careplan.decisions import services as service
+from app.careplan.decisions.models import (
     Decision,
     DecisionEntry,
     DecisionEntryKind,
     DecisionOption,
     DecisionStatus,
-    PlanChange,
-    Sensitivity,
 )
+from app.careplan.decisions.services import OptionInput
+from app.careplan.models import ChangeKind, ChangeSubject, PlanChange
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
+from app.core.errors import RuleError
+from app.core.privacy import Sensitivity
 from app.extensions import db
 
 OPTIONS = [
@@ -94,11 +94,13 @@ def world(make_patient, make_user, make_member, assign, grant):
 def open_decision(patient, author: User, *, options=2, sensitivity=None, question=None):
     decision = service.open_decision(
         patient.id,
-        question=question or "How do you want to treat your knee pain?",
-        background="Your knee hurts when you walk.",
-        options=OPTIONS[:options],
+        service.DecisionInput(
+            question=question or "How do you want to treat your knee pain?",
+            background="Your knee hurts when you walk.",
+            options=OPTIONS[:options],
+            sensitivity=sensitivity,
+        ),
         author_id=author.id,
-        sensitivity=sensitivity,
     )
     db.session.commit()
     return decision
@@ -509,18 +511,16 @@ def test_empty_blocks_between_complete_ones_are_skipped(world, new_browser):
 def test_the_service_refuses_incomplete_options_too(app, world):
     with app.test_request_context():
         for options in ([OPTIONS[0]], [OPTIONS[0], {"title": "Half", "benefits": "Yes"}]):
-            with pytest.raises(DecisionRuleError):
+            with pytest.raises(RuleError):
                 service.open_decision(
                     world.patient.id,
-                    question="Q?",
-                    options=options,
+                    service.DecisionInput(question="Q?", options=options),
                     author_id=world.users["member"].id,
                 )
-        with pytest.raises(DecisionRuleError):  # the patient side cannot open one
+        with pytest.raises(RuleError):  # the patient side cannot open one
             service.open_decision(
                 world.patient.id,
-                question="Q?",
-                options=OPTIONS[:2],
+                service.DecisionInput(question="Q?", options=OPTIONS[:2]),
                 author_id=world.users["patient"].id,
                 capacity="patient",
             )
@@ -658,7 +658,7 @@ def test_the_service_keeps_each_side_to_its_own_actions(app, world):
             lambda: service.add_what_matters(decision, "Time.", author_id=1, capacity="admin"),
         ]
         for attempt in refused:
-            with pytest.raises(DecisionRuleError):
+            with pytest.raises(RuleError):
                 attempt()
     assert state(decision.id)[0] is DecisionStatus.OPEN
     assert len(entries_of(decision.id)) == 1
@@ -707,7 +707,7 @@ def test_sensitive_decisions_are_hidden_until_the_patient_includes_them(world, n
     assert post(ana, target, {"question_text": "Hi"}).status_code == 404
     assert state(private.id) == before
     hidden = hidden_for(world.caregiver_grant)
-    assert [d.question for d in service.summary_decisions(world.patient.id, hidden)] == [
+    assert [d.question for d in decision_queries.summary_decisions(world.patient.id, hidden)] == [
         "Plain question?"
     ]
     # The patient and the team see it.
@@ -721,7 +721,7 @@ def test_sensitive_decisions_are_hidden_until_the_patient_includes_them(world, n
     assert "mood" in text_of(ana.get(url(world.patient)))
     assert ana.get(url(world.patient, private.id)).status_code == 200
     hidden = hidden_for(world.caregiver_grant)
-    assert len(service.summary_decisions(world.patient.id, hidden)) == 2
+    assert len(decision_queries.summary_decisions(world.patient.id, hidden)) == 2
 
 
 # ------------------------------------------------------------------ summary page helper
@@ -741,7 +741,7 @@ def test_summary_decisions_lists_open_then_recently_decided(app, world):
     db.session.commit()
     db.session.expunge_all()
 
-    found = service.summary_decisions(patient_id, frozenset())
+    found = decision_queries.summary_decisions(patient_id, frozenset())
     assert [d.id for d in found] == [second_open, first_open, recent]
     assert gone not in {d.id for d in found}
     assert long_ago not in {d.id for d in found}
@@ -755,7 +755,7 @@ def test_summary_decisions_lists_open_then_recently_decided(app, world):
 
         login_user(db.session.get(User, patient_user_id))
         page = render_template(
-            "careplan/_decisions_summary.html",
+            "decisions/_summary.html",
             patient=db.session.get(Patient, patient_id),
             decisions=found,
         )
@@ -831,8 +831,9 @@ def test_a_post_without_the_csrf_token_is_refused(world, new_browser):
 
 
 def test_demo_decisions_are_realistic_and_idempotent(seeded, new_browser):
-    from app.careplan.demo_decisions import seed
     from app.demo import DEMO_PASSWORD, DOMAIN
+    from app.demo.accounts import Demo
+    from app.demo.decisions import seed
     from app.patients.models import Patient
     from app.team.models import CareTeamMember
 
@@ -860,14 +861,14 @@ def test_demo_decisions_are_realistic_and_idempotent(seeded, new_browser):
     }
     by_name = {p.given_name: p for p in db.session.scalars(sa.select(Patient))}
     patients = {"maria": by_name["María"], "james": by_name["James"], "leo": by_name["Leo"]}
-    seed(patients, users, members)
+    seed(Demo(patients=patients, users=users, members=members))
     db.session.commit()
     counts = (
         decision_count(),
         db.session.scalar(sa.select(sa.func.count(DecisionEntry.id))),
         db.session.scalar(sa.select(sa.func.count(PlanChange.id))),
     )
-    seed(patients, users, members)
+    seed(Demo(patients=patients, users=users, members=members))
     db.session.commit()
     assert counts == (
         decision_count(),

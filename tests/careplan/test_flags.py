@@ -6,7 +6,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.careplan.models import FlagKind, FlagResolution, FlagStatus, ItemStatus, PlanFlag, PlanItem
+from app.careplan.items.models import (
+    FlagKind,
+    FlagResolution,
+    FlagStatus,
+    ItemStatus,
+    PlanFlag,
+    PlanItem,
+)
 from app.extensions import db
 from tests.careplan.factories import lab_test, med
 
@@ -64,7 +71,7 @@ def test_cancelled_items_never_count_and_closing_one_clears_the_flag(app, make_p
     assert flags() == []
     a = lab_test(patient, clinic)
     [flag] = flags(FlagStatus.OPEN)
-    from app.careplan import services
+    from app.careplan.items import services
 
     services.set_status(db.session.get(PlanItem, a.id), ItemStatus.CANCELLED)
     db.session.commit()
@@ -164,7 +171,7 @@ def test_keep_both_needs_a_reason_and_sticks(flagged, new_browser):
         "Cardiology needs its own baseline",
     )
     # editing an item later does not reopen a settled pair
-    from app.careplan import services
+    from app.careplan.items import services
 
     services.refresh_flags(pid)
     db.session.commit()

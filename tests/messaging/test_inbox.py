@@ -11,9 +11,9 @@ from app.core.db import utcnow
 from app.core.mail import OutboundEmail
 from app.extensions import db
 from app.messaging.models import Message, ResponseTime, Thread, ThreadStatus
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
 from app.team.models import Discipline
+from app.texting.models import OutboundSms
 from tests.conftest import link_in
 
 
@@ -156,7 +156,7 @@ def test_quiet_hours_hold_the_text(team, new_browser):
     [sms] = db.session.scalars(sa.select(OutboundSms)).all()
     assert sms.status == "queued"
     assert sms.send_after > now + timedelta(hours=2)
-    from app.notifications.services import deliver_due
+    from app.texting.outbox import deliver_due
 
     assert deliver_due(now=sms.send_after + timedelta(seconds=1)) == 1
 
@@ -194,12 +194,13 @@ def test_assign_to_a_colleague_on_this_team_only(team, new_browser):
     url = write(maria, team["patient"])
     nurse = login(new_browser, team["users"]["nurse"])
     outsider = db.session.scalar(sa.select(User).where(User.id == team["users"]["outsider"].id))
-    from app.messaging.services import member_for_user
+    from app.team.queries import member_for_user
 
     bad = nurse.post(
         f"{url}/assign", {"member": member_for_user(outsider.id).id}, form_url="/auth/account"
     )
-    assert bad.status_code == 303
+    assert bad.status_code == 409  # refused: nothing is written
+    assert "not on this patient" in bad.get_data(as_text=True)
     thread = db.session.scalar(sa.select(Thread))
     assert thread.assignee_id is None
     nurse.post(
@@ -241,7 +242,7 @@ def test_overdue_against_the_topic_target(app, team, new_browser):
     db.session.commit()
     html = inbox_html(nurse, "overdue")
     assert "is-overdue" in html and "Overdue since" in html
-    from app.notifications.cli import send_digest
+    from app.messaging.cli import send_digest
 
     assert send_digest() == 1  # the nurse (coordinator); symptoms do not route to pharmacy
     mail = db.session.scalars(sa.select(OutboundEmail)).all()[-1]

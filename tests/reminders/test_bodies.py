@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.reminders import bodies
+from app.texting import bodies
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 LINK = "http://carecircle.test/r/Ab3dEf9"

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from app.careplan.models import PlanItem
+from app.careplan.items.models import PlanItem
 from app.core.db import utcnow
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import Patient
-from app.reminders import dispatcher
+from app.reminders.worker import plan_and_send
 from app.team.models import Organization
+from app.texting.models import OutboundSms
 
 TOKEN = "demo-auth-token-0123456789abcdef"
 
@@ -71,7 +71,7 @@ def test_maria_tomorrow_confirm_and_stop(app, seeded, new_browser, client, froze
 
     # At 14:00 her time the dispatcher sends it (outbox backend: stored for admins to read).
     frozen_clock(reminder.send_after.astimezone(UTC) + timedelta(seconds=5))
-    dispatcher.dispatch_once()
+    plan_and_send()
     db.session.expire_all()
     assert db.session.get(OutboundSms, reminder.id).status == "stored"
 
@@ -90,7 +90,7 @@ def test_maria_tomorrow_confirm_and_stop(app, seeded, new_browser, client, froze
     )
     assert waiting > 0  # her medicine reminders, planned before STOP
     frozen_clock(utcnow() + timedelta(days=3))
-    dispatcher.dispatch_once()
+    plan_and_send()
     db.session.expire_all()
     after = db.session.scalars(
         sa.select(OutboundSms).where(

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 
 from app.core.db import utcnow
 from app.extensions import db
-from app.notifications.models import OutboundSms
-from app.reminders import dispatcher
-from app.reminders.models import PhoneOptOut
+from app.texting import dispatcher
+from app.texting.models import OutboundSms, PhoneOptOut
 from tests.conftest import ON_POSTGRES
 
 NUMBER = "+15035550101"
@@ -119,7 +118,7 @@ def test_permanent_errors_stop_retrying(app, fake_twilio, code):
 
 
 def test_opted_out_numbers_are_never_texted(app, fake_twilio):
-    from app.reminders.optout import set_opt_out
+    from app.texting.optout import set_opt_out
 
     set_opt_out(NUMBER, True, "STOP")
     db.session.commit()

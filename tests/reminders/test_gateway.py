@@ -11,8 +11,8 @@ from flask import Flask, request
 from twilio.request_validator import RequestValidator
 
 from app.core.db import utcnow
-from app.reminders import gateway
-from app.reminders.gateway import (
+from app.texting import gateway
+from app.texting.gateway import (
     OutboxBackend,
     PermanentSmsError,
     SmsResult,

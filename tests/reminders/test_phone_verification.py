@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.core.db import utcnow
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import Patient
 from app.reminders.models import PhoneVerification
+from app.texting.models import OutboundSms
 
 
 @pytest.fixture

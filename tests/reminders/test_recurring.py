@@ -11,23 +11,18 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role
-from app.careplan import services
-from app.careplan.models import (
-    Goal,
-    GoalLifecycle,
-    ItemKind,
-    ItemStatus,
-    PlanItem,
-    Schedule,
-    Sensitivity,
-)
+from app.careplan.goals.models import Goal, GoalLifecycle
+from app.careplan.items import services
+from app.careplan.items.models import ItemKind, ItemStatus, PlanItem, Schedule
+from app.core.privacy import Sensitivity
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
-from app.reminders import dispatcher
 from app.reminders.models import ReminderSchedule, TextConsent
 from app.reminders.recurring import plan_due, replan_schedule
-from app.reminders.scheduling import replan_item
+from app.reminders.replan import replan_item
+from app.reminders.worker import plan_and_send
+from app.texting import dispatcher
+from app.texting.models import OutboundSms
 from tests.careplan.factories import add, med
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -292,7 +287,7 @@ def test_access_ending_stops_a_planned_text_at_dispatch(app, maria, ana, frozen_
     ana["grant"].ends_at = local(2026, 12, 1, 6, 0)  # expires before the text is due
     db.session.commit()
     frozen_clock(local(2026, 12, 1, 8, 1).astimezone(UTC))
-    outcome = dispatcher.dispatch_once(plan=False)
+    outcome = dispatcher.dispatch_once()
     assert outcome["sent"] == 1 and outcome["skipped"] == 1
     [hers] = texts(to_number=CAREGIVER_PHONE)
     assert (hers.status, hers.error_code) == ("skipped", "no_access")
@@ -307,7 +302,7 @@ def test_a_kind_turned_off_after_planning_is_not_sent(app, maria, frozen_clock):
     db.session.scalar(sa.select(PatientPreferences)).reminder_kinds = ["appointment"]
     db.session.commit()
     frozen_clock(local(2026, 12, 1, 8, 1).astimezone(UTC))
-    assert dispatcher.dispatch_once(plan=False)["skipped"] == 1
+    assert dispatcher.dispatch_once()["skipped"] == 1
     assert texts()[0].error_code == "turned_off"
 
 
@@ -316,9 +311,9 @@ def test_the_dispatcher_plans_and_sends_through_twilio(app, maria, fake_twilio, 
     app.config["SMS_RATE_PER_SECOND"] = 0
     schedule(maria["patient"], ["08:00"], plan_item_id=metformin(maria).id)
     frozen_clock(local(2026, 12, 1, 7, 59).astimezone(UTC))
-    assert dispatcher.dispatch_once()["planned"] == 1
+    assert plan_and_send()["planned"] == 1
     frozen_clock(local(2026, 12, 1, 8, 0).astimezone(UTC) + timedelta(seconds=1))
-    outcome = dispatcher.dispatch_once()
+    outcome = plan_and_send()
     assert outcome["sent"] == 1
     [sent] = fake_twilio.messages
     assert sent["To"] == PHONE and "/r/" in sent["Body"]

@@ -3,18 +3,20 @@ discreet bodies, and the exact words per language (snapshot files)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from app.careplan import services
-from app.careplan.models import ItemKind, ItemStatus, PlanItem
+from app.careplan.items import services
+from app.careplan.items.models import ItemKind, ItemStatus, PlanItem
+from app.careplan.items.services import ItemInput
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
-from app.reminders.scheduling import replan_item
+from app.reminders.replan import replan_item
+from app.texting.models import OutboundSms
 from tests.careplan.factories import add
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -107,9 +109,9 @@ def test_moving_or_cancelling_the_appointment_replans(app, maria):
     item = appointment(maria, local(2026, 12, 10, 10, 0))
     replan_item(item, now=local(2026, 12, 1, 12, 0))
     db.session.commit()
-    before = services.snapshot(item)
-    item.starts_at = local(2026, 12, 15, 14, 0)
-    services.save_item(item, before)
+    services.update_item(
+        item, replace(ItemInput.from_item(item), starts_at=local(2026, 12, 15, 14, 0))
+    )
     db.session.commit()
     assert len(planned(item.id)) == 2
     assert all(r.send_after < item.starts_at for r in planned(item.id))
@@ -135,7 +137,7 @@ def test_sent_reminders_are_never_planned_again(app, maria):
 
 
 def test_no_texts_after_stop_or_for_portal_only(app, maria):
-    from app.reminders.optout import set_opt_out
+    from app.texting.optout import set_opt_out
 
     set_opt_out("+15035550101", True, "STOP")
     item = appointment(maria, local(2026, 12, 10, 10, 0))

@@ -7,12 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.careplan.models import Goal, GoalLifecycle, ItemKind, Sensitivity
+from app.careplan.goals.models import Goal, GoalLifecycle
+from app.careplan.items.models import ItemKind
 from app.core.audit import AuditEvent
+from app.core.privacy import Sensitivity
 from app.extensions import db
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
 from app.reminders.models import ReminderSchedule, TextConsent
+from app.texting.models import OutboundSms
 from tests.careplan.factories import add, med
 
 SETTINGS = {
@@ -205,7 +207,7 @@ def test_turning_a_kind_off_drops_its_waiting_texts(people, new_browser):
 
 
 def test_short_links_lead_to_the_page_and_unknown_codes_404(people, new_browser, app, make_user):
-    from app.reminders.links import code_for
+    from app.texting.links import code_for
 
     pid, item = people["patient"].id, people["pill"].id
     with app.test_request_context():

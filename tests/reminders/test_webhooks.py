@@ -6,12 +6,11 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from app.careplan.models import ItemKind, PlanItem
+from app.careplan.items.models import ItemKind, PlanItem
 from app.core.db import utcnow
 from app.extensions import db
 from app.messaging.models import Message, Thread
-from app.notifications.models import OutboundSms
-from app.reminders.models import InboundSms, PhoneOptOut
+from app.texting.models import InboundSms, OutboundSms, PhoneOptOut
 from tests.careplan.factories import add
 
 TOKEN = "test-auth-token-0123456789abcdef"

@@ -18,31 +18,28 @@ from app.caregivers.models import (
     CaregiverInvitation,
     GrantKind,
     Scope,
-    SensitiveCategory,
 )
-from app.careplan import decisions as decision_service
-from app.careplan import goals as goal_service
-from app.careplan.models import (
+from app.careplan.decisions import services as decision_service
+from app.careplan.decisions.models import Decision, DecisionOption
+from app.careplan.goals import services as goal_service
+from app.careplan.goals.models import Goal, GoalCheckIn
+from app.careplan.items.models import (
     Area,
-    Decision,
-    DecisionOption,
     FlagKind,
-    Goal,
-    GoalCheckIn,
     ItemKind,
     OwnerKind,
     PlanFlag,
     PlanItem,
     ReferralNeed,
 )
-from app.core.access import Capacity
+from app.core.privacy import GRANTABLE_NAMES, Capacity
 from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Message, Thread, Topic
-from app.notifications.models import OutboundSms
-from app.notifications.services import queue_sms
 from app.patients.models import Patient, PatientPreferences
 from app.team.models import CareTeamMember, Discipline, Organization, OrganizationKind
+from app.texting.models import OutboundSms
+from app.texting.outbox import queue_sms
 from tests.careplan.factories import add
 
 #: Tuesday 10 March 2026, 11:00 in Oregon (after the switch to summer time on the 8th).
@@ -50,7 +47,7 @@ NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 10)  # the patients' calendar day at NOW
 
 ALL_SCOPES = [s.value for s in Scope]
-ALL_CATEGORIES = [c.value for c in SensitiveCategory]
+ALL_CATEGORIES = list(GRANTABLE_NAMES)
 
 
 @dataclass
@@ -339,16 +336,18 @@ def add_goal(tag, patient, user) -> tuple[Goal, GoalCheckIn]:
 def add_decision(tag, patient, member_user, user) -> Decision:
     decision = decision_service.open_decision(
         patient.id,
-        question=f"How should {tag} treat the knee pain",
-        background=f"{tag} knee hurts on the stairs",
-        options=[
-            decision_service.OptionInput(
-                f"{tag} physical therapy", "Stronger knee.", "Sore days.", "Two visits a week."
-            ),
-            decision_service.OptionInput(
-                f"{tag} knee injection", "Quick relief.", "Wears off.", "One short visit."
-            ),
-        ],
+        decision_service.DecisionInput(
+            question=f"How should {tag} treat the knee pain",
+            background=f"{tag} knee hurts on the stairs",
+            options=[
+                decision_service.OptionInput(
+                    f"{tag} physical therapy", "Stronger knee.", "Sore days.", "Two visits a week."
+                ),
+                decision_service.OptionInput(
+                    f"{tag} knee injection", "Quick relief.", "Wears off.", "One short visit."
+                ),
+            ],
+        ),
         author_id=member_user.id,
     )
     decision_service.ask_question(

@@ -22,14 +22,14 @@ import sqlalchemy as sa
 
 from app.auth.models import Role, User
 from app.caregivers.policy import ADMIN_PERMISSIONS
-from app.careplan.models import PlanItem
+from app.careplan.items.models import PlanItem
 from app.core.access import Permission, can
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.messaging.models import Thread
-from app.notifications.models import OutboundSms
 from app.patients.models import PatientPreferences
-from app.reminders.scheduling import replan_item
+from app.reminders.replan import replan_item
+from app.texting.models import OutboundSms
 from tests.security.probe import (
     ACCOUNT,
     MISSING,

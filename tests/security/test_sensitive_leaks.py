@@ -25,29 +25,21 @@ import sqlalchemy as sa
 
 from app.auth.models import Role
 from app.caregivers.models import CaregiverGrant, Scope
-from app.careplan import decisions as decision_service
-from app.careplan import goals as goal_service
-from app.careplan.models import (
-    Area,
-    Decision,
-    Goal,
-    ItemKind,
-    OwnerKind,
-    PlanChange,
-    PlanFlag,
-    PlanItem,
-    PlanVisit,
-    Sensitivity,
-)
-from app.core.access import Capacity
+from app.careplan.decisions import services as decision_service
+from app.careplan.decisions.models import Decision
+from app.careplan.goals import services as goal_service
+from app.careplan.goals.models import Goal
+from app.careplan.items.models import Area, ItemKind, OwnerKind, PlanFlag, PlanItem
+from app.careplan.models import PlanChange, PlanVisit
 from app.core.mail import OutboundEmail
+from app.core.privacy import Capacity, Sensitivity
 from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Thread, ThreadRead, Topic
-from app.notifications.models import OutboundSms
-from app.reminders import dispatcher
-from app.reminders.scheduling import replan_item
+from app.reminders.replan import replan_item
 from app.team.models import Discipline, OrganizationKind
+from app.texting import dispatcher
+from app.texting.models import OutboundSms
 from tests.careplan.factories import add
 from tests.security.probe import (
     leaked,
@@ -175,18 +167,23 @@ def add_hidden_rows(paula, counseling) -> SimpleNamespace:
     )
     decision = decision_service.open_decision(
         patient.id,
-        question="Which treatment for depression feels right",
-        background="Your mood has been low for months",
-        options=[
-            decision_service.OptionInput(
-                "Weekly talk therapy", "Skills that last.", "Takes time.", "An hour a week."
-            ),
-            decision_service.OptionInput(
-                "An antidepressant medicine", "Works in weeks.", "Side effects.", "A daily pill."
-            ),
-        ],
+        decision_service.DecisionInput(
+            question="Which treatment for depression feels right",
+            background="Your mood has been low for months",
+            options=[
+                decision_service.OptionInput(
+                    "Weekly talk therapy", "Skills that last.", "Takes time.", "An hour a week."
+                ),
+                decision_service.OptionInput(
+                    "An antidepressant medicine",
+                    "Works in weeks.",
+                    "Side effects.",
+                    "A daily pill.",
+                ),
+            ],
+            sensitivity=BH,
+        ),
         author_id=nurse.id,
-        sensitivity=BH,
     )
     db.session.flush()
     thread = messaging.start_thread(
@@ -525,7 +522,7 @@ def test_a_hidden_appointment_is_never_reminded_to_carla(app, world):
     # Paula takes the category back before they are due: they are never sent
     set_included(world.carla_grant, [])
     world.frozen_clock(NOW + timedelta(days=4))
-    dispatcher.dispatch_once(plan=False)
+    dispatcher.dispatch_once()
     after = {t.id: (t.status, t.error_code) for t in carla_texts(counseling.id)}
     assert {after[i] for i in waiting} == {("skipped", "no_access")}
     assert {status for status, _code in after.values()} == {"skipped"}

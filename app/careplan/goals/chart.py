@@ -1,0 +1,116 @@
+"""The trend chart of a goal's numbers: an inline SVG line chart with its text alternative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+
+from app.careplan.goals.models import Goal, GoalCheckIn
+from app.careplan.goals.numbers import format_amount, format_number
+
+CHART_POINTS = 30
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    value: str
+    when: str
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """An inline SVG line chart, in viewBox units, with its text alternative."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    points: list[ChartPoint]
+    line: str
+    target_y: float | None
+    target_label: str | None
+    #: The highest and lowest numbers, as (y, text), for the axis.
+    y_labels: list[tuple[float, str]]
+    first_when: str
+    last_when: str
+    summary: str
+
+
+def trend_chart(
+    goal: Goal, check_ins: list[GoalCheckIn], *, width: int = 320, height: int = 180
+) -> TrendChart | None:
+    """Chart the numbers of the latest check-ins (oldest to newest); None with no numbers."""
+    numbered = [c for c in check_ins if c.value is not None]
+    numbered.sort(key=lambda c: (c.recorded_at, c.id))
+    numbered = numbered[-CHART_POINTS:]
+    if not numbered:
+        return None
+    left, right, top, bottom = 56, width - 12, 16, height - 28
+    values = [c.value for c in numbered]
+    scale = [*values, goal.target_value] if goal.target_value is not None else values
+    low, high = min(scale), max(scale)
+    pad = (high - low) * 0.12 or (abs(high) * 0.1 or 1.0)
+    low, high = low - pad, high + pad
+    if min(scale) >= 0 > low:
+        low = 0.0
+
+    def y_of(value: float) -> float:
+        return round(bottom - (value - low) / (high - low) * (bottom - top), 1)
+
+    start = numbered[0].recorded_at.timestamp()
+    span = numbered[-1].recorded_at.timestamp() - start
+    points = []
+    for index, row in enumerate(numbered):
+        if span > 0:
+            share = (row.recorded_at.timestamp() - start) / span
+        else:
+            share = 0.5 if len(numbered) == 1 else index / (len(numbered) - 1)
+        points.append(
+            ChartPoint(
+                x=round(left + share * (right - left), 1),
+                y=y_of(row.value),
+                value=format_amount(row.value, goal.target_unit),
+                when=format_date(row.recorded_at, "medium"),
+            )
+        )
+    y_labels = [(y_of(max(values)), format_number(max(values)))]
+    if y_of(min(values)) - y_labels[0][0] >= 14:  # room for a second label
+        y_labels.append((y_of(min(values)), format_number(min(values))))
+    target = goal.target_value
+    first, last = points[0], points[-1]
+    summary = ngettext(
+        "%(num)d check-in with a number: %(first)s on %(first_when)s.",
+        "%(num)d check-ins with a number, from %(first)s on %(first_when)s "
+        "to %(last)s on %(last_when)s.",
+        len(points),
+        first=first.value,
+        first_when=first.when,
+        last=last.value,
+        last_when=last.when,
+    )
+    if target is not None:
+        summary += " " + _(
+            "The target is %(target)s.", target=format_amount(target, goal.target_unit)
+        )
+    return TrendChart(
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        points=points,
+        line=" ".join(f"{p.x},{p.y}" for p in points),
+        target_y=y_of(target) if target is not None else None,
+        target_label=format_amount(target, goal.target_unit) if target is not None else None,
+        y_labels=y_labels,
+        first_when=format_date(numbered[0].recorded_at, "short"),
+        last_when=format_date(numbered[-1].recorded_at, "short"),
+        summary=summary,
+    )

@@ -1,0 +1,54 @@
+"""`flask demo seed`: the demo CCO, its care team, three patients, two caregivers, an admin,
+and their plans, goals, decisions, messages and reminders.
+
+One module per domain; each adds and flushes, the command commits. Idempotent: running it twice
+changes nothing. Refuses to run when APP_ENV=production. The demo imports the domains and
+calls their services; no domain imports the demo.
+"""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.demo import accounts, caregivers, decisions, goals, messaging, plan, reminders
+from app.demo.accounts import DEMO_PASSWORD, DOMAIN
+from app.extensions import db
+
+__all__ = ["DEMO_PASSWORD", "DOMAIN", "demo", "seed"]
+
+demo = AppGroup("demo", help="Demo data for trying CareCircle locally.")
+
+
+def seed() -> bool:
+    """Create the demo data if it is not there. Returns True when anything was created."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("The demo data must never be loaded in production.")
+    already = (
+        db.session.scalar(sa.select(User.id).where(User.email == f"admin@{DOMAIN}")) is not None
+    )
+    people = accounts.seed(hash_password(DEMO_PASSWORD))
+    caregivers.seed(people)
+    plan.seed(people)
+    reminders.seed(people)
+    messaging.seed(people)
+    goals.seed(people)
+    decisions.seed(people)
+    reminders.plan_next_day(people)
+    db.session.flush()
+    return not already
+
+
+@demo.command("seed")
+def seed_command() -> None:
+    """Load the demo data (safe to run again)."""
+    created = seed()
+    db.session.commit()
+    if created:
+        click.echo(f"Demo data loaded. Every demo login uses the password {DEMO_PASSWORD!r}.")
+    else:
+        click.echo("Demo data already present; nothing to do.")
