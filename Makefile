@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Test workers (pytest-xdist): each gets its own SQLite file or PostgreSQL schema.
+TEST_JOBS ?= 2
 
 .PHONY: help demo serve test lint translations migrate seed clean screenshots bench bench-sms bench-plan
 
@@ -46,13 +48,13 @@ lint: $(STAMP)
 test: lint translations
 	@bash .ci/ensure-chromium
 	@echo "== tests on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_JOBS)
 	@if [ -n "$$DATABASE_URL" ]; then URL="$$DATABASE_URL"; \
 	elif $(BIN)/python -c 'import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(PG_TEST_URL)" 2>/dev/null; then URL="$(PG_TEST_URL)"; \
 	else URL=""; fi; \
 	if [ -n "$$URL" ]; then \
 	  echo "== tests on PostgreSQL"; \
-	  DATABASE_URL="$$URL" $(BIN)/pytest -m "not browser"; \
+	  DATABASE_URL="$$URL" $(BIN)/pytest -n $(TEST_JOBS) -m "not browser"; \
 	else \
 	  echo "== PostgreSQL not reachable (set DATABASE_URL to test on it); skipped"; \
 	fi

@@ -3,7 +3,7 @@ in the README's configuration table."""
 
 import re
 
-from tests.conftest import ROOT
+from tests.fixtures.app import ROOT
 
 
 def config_variables() -> set[str]:

@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import DATABASE_URL, ON_POSTGRES, postgres_schema
+from tests.fixtures.app import DATABASE_URL, ON_POSTGRES, postgres_schema
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from app.auth.models import User
 from app.auth.services import normalise_email
 from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
-from app.core.forms import MultiCheckboxField, phone_e164
+from app.core.forms import MultiCheckboxField, language_choices, phone_e164
 from app.extensions import db
 from app.patients.forms import care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
@@ -48,7 +48,7 @@ class _PersonForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.language.choices = language_choices()
 
 
 class InvitePatientForm(_PersonForm):

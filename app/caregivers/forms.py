@@ -19,7 +19,7 @@ from app.caregivers import rules
 from app.caregivers.labels import KIND_LABELS, SCOPE_LABELS
 from app.caregivers.models import GrantKind
 from app.caregivers.queries import current_grant
-from app.core.forms import MultiCheckboxField, PlainDateField, phone_e164
+from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
 from app.core.privacy import GRANTABLE, SENSITIVITY_LABELS
 from app.patients.models import Patient
 
@@ -211,7 +211,7 @@ class TeamGrantForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.patient, self.now = patient, now
         self.existing_user: User | None = None
-        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.language.choices = language_choices()
         self.kind.choices = [("", _l("Choose one"))] + [
             (k.value, KIND_LABELS[k]) for k in (GrantKind.GUARDIAN, GrantKind.LEGAL_REPRESENTATIVE)
         ]

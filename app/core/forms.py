@@ -57,10 +57,15 @@ def phone_e164(region_getter):
     return validator
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The interface languages we ship, each in its own name."""
+    return list(current_app.config["LANGUAGES"].items())
+
+
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()])
     next = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.language.choices = language_choices()

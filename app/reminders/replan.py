@@ -74,13 +74,11 @@ def replan_patient(patient: Patient, now: datetime | None = None) -> None:
 def drop_for_caregiver(grant: CaregiverGrant) -> None:
     """Texts still waiting for this caregiver about this patient are not sent after all."""
     db.session.execute(
-        sa.delete(OutboundSms)
-        .where(
+        sa.delete(OutboundSms).where(
             OutboundSms.patient_id == grant.patient_id,
             OutboundSms.user_id == grant.caregiver_id,
             OutboundSms.status == "queued",
         )
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -90,9 +90,7 @@ def appointment_body(item: PlanItem, patient: Patient, recipient: Recipient, lin
 def drop_waiting(*conditions) -> None:
     """Forget planned reminders that have not gone out yet (queued, or skipped by a cap)."""
     db.session.execute(
-        sa.delete(OutboundSms)
-        .where(*conditions, OutboundSms.status.in_(("queued", "skipped")))
-        .execution_options(synchronize_session=False)
+        sa.delete(OutboundSms).where(*conditions, OutboundSms.status.in_(("queued", "skipped")))
     )
 
 

@@ -6,7 +6,8 @@ from app.auth.models import AccountToken, Role, User
 from app.core.db import utcnow
 from app.extensions import db
 from app.patients.models import Patient
-from tests.conftest import PASSWORD, link_in, outbox_emails
+from tests.fixtures.browser import PASSWORD
+from tests.fixtures.mail import link_in, outbox_emails
 
 NEW_PASSWORD = "my dog is called pepper"
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from app.auth.models import Role, User, UserSession
 from app.core.db import utcnow
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.fixtures.browser import PASSWORD
 
 GENERIC = "That email and password do not match an account that can sign in now."
 

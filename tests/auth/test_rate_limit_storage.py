@@ -29,7 +29,8 @@ def test_limit_is_shared_between_two_app_instances_through_redis(database, tmp_p
     """Two app instances (two hosts) share one counter: the third try on the second is 429."""
     import shutil
 
-    from tests.conftest import IsolatedClient, csrf_from
+    from tests.fixtures.app import IsolatedClient
+    from tests.fixtures.browser import csrf_from
 
     if database["kind"] != "sqlite":
         pytest.skip("the limiter does not depend on the database; SQLite run covers it")

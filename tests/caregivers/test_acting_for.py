@@ -7,7 +7,7 @@ from app.auth.models import Role, User
 from app.caregivers.models import CaregiverGrant
 from app.core.db import utcnow
 from app.extensions import db
-from tests.caregivers.test_invitations import signed_in
+from tests.fixtures.browser import signed_in
 
 
 @pytest.fixture

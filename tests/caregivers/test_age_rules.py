@@ -24,8 +24,9 @@ from app.core.privacy import Sensitivity
 from app.extensions import db
 from app.messaging.models import Thread
 from app.patients.models import Patient
-from tests.careplan.factories import add
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.browser import signed_in
+from tests.fixtures.mail import link_in, outbox_emails
+from tests.fixtures.plan import add
 
 #: One zone west of UTC, one east; January and July birthdays fall in winter time in one and
 #: summer (DST) time in the other, so the tests pass whatever the offset of the day.
@@ -88,12 +89,6 @@ def family(make_patient, make_user, make_member, make_org, assign, grant):
         )
 
     return build
-
-
-def signed_in(new_browser, user):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
 
 
 def plan_of(browser, patient) -> tuple[int, str]:

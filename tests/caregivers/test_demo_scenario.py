@@ -13,7 +13,7 @@ from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.messaging.models import Thread
 from app.patients.models import Patient
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.mail import link_in, outbox_emails
 
 
 def signed_in(new_browser, who):

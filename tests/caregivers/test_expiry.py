@@ -15,7 +15,7 @@ from app.caregivers.models import CaregiverGrant
 from app.extensions import db
 from app.patients.models import PatientPreferences
 from app.texting.models import OutboundSms
-from tests.conftest import outbox_emails
+from tests.fixtures.mail import outbox_emails
 
 START = datetime(2030, 1, 10, 20, 0, tzinfo=UTC)
 ENDS = datetime(2030, 4, 1, 7, 0, tzinfo=UTC)  # midnight in Oregon: March 31 is the last day

@@ -40,8 +40,9 @@ from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Topic
 from app.team.models import Discipline, OrganizationKind
-from tests.careplan.factories import add
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.browser import signed_in
+from tests.fixtures.mail import link_in, outbox_emails
+from tests.fixtures.plan import add
 
 P = Permission
 ZONE = "America/Los_Angeles"
@@ -308,13 +309,6 @@ def world(
         flag=flag,
         invitation=invitation.id,
     )
-
-
-def signed_in(new_browser, user):
-    browser = new_browser()
-    response = browser.login(user.email)
-    assert response.status_code == 302, f"{user.email} could not sign in"
-    return browser
 
 
 # ------------------------------------------------------------------ the route walker

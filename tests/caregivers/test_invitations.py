@@ -11,30 +11,11 @@ from app.caregivers.models import CaregiverGrant, CaregiverInvitation
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.texting.models import OutboundSms
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.browser import signed_in
+from tests.fixtures.invitations import accept_as_new, invite
+from tests.fixtures.mail import link_in, outbox_emails
 
-NEW_PASSWORD = "my dog is called pepper"
 HEALTH_WORDS = ("plan", "message", "decision", "goal", "health", "behavioral", "reminder")
-
-
-def invite(browser, patient, **overrides):
-    data = {
-        "full_name": "Ana Walker",
-        "email": "Ana.Walker@Example.test",
-        "mobile_phone": "",
-        "relationship": "daughter",
-        "scopes": ["plan", "messages"],
-        "ends_on": "",
-    }
-    data.update(overrides)
-    url = f"/patients/{patient.id}/caregivers/invite"
-    return browser.post(url, {k: v for k, v in data.items() if v is not None}, form_url=url)
-
-
-def signed_in(new_browser, user):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
 
 
 @pytest.fixture
@@ -58,18 +39,6 @@ def counts():
         db.session.scalar(sa.select(sa.func.count()).select_from(model))
         for model in (User, CaregiverGrant, CaregiverInvitation)
     )
-
-
-def accept_as_new(new_browser, link, **overrides):
-    data = {
-        "full_name": "Ana Walker",
-        "email": "",
-        "password": NEW_PASSWORD,
-        "confirm": NEW_PASSWORD,
-    }
-    data.update(overrides)
-    b = new_browser()
-    return b, b.post(link, data)
 
 
 def test_invite_by_email_then_accept_with_a_new_account(james, james_browser, new_browser):

@@ -13,13 +13,10 @@ from app.core.db import utcnow
 from app.core.privacy import Sensitivity
 from app.extensions import db
 from app.texting.models import OutboundSms
-from tests.caregivers.test_invitations import (
-    accept_as_new,
-    invite,
-    signed_in,
-)
-from tests.careplan import factories
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.browser import signed_in
+from tests.fixtures.invitations import accept_as_new, invite
+from tests.fixtures.mail import link_in, outbox_emails
+from tests.fixtures.plan import add
 
 
 @pytest.fixture
@@ -79,9 +76,9 @@ def test_sensitive_items_stay_hidden_unless_the_patient_includes_them(
     james, james_browser, new_browser, ana, grant, make_org
 ):
     org = make_org()
-    factories.add(james, org, title="Walk after lunch")
-    factories.add(james, org, title="Counseling group", sensitivity=Sensitivity.BEHAVIORAL_HEALTH)
-    factories.add(james, org, title="Clinic for recovery", sensitivity=Sensitivity.SUBSTANCE_USE)
+    add(james, org, title="Walk after lunch")
+    add(james, org, title="Counseling group", sensitivity=Sensitivity.BEHAVIORAL_HEALTH)
+    add(james, org, title="Clinic for recovery", sensitivity=Sensitivity.SUBSTANCE_USE)
     row = grant(james, ana, scopes=["plan"])
     b = signed_in(new_browser, ana)
     plan = b.get(f"/patients/{james.id}/plan").get_data(as_text=True)

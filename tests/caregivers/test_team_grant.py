@@ -13,7 +13,8 @@ from app.auth.models import Role, User
 from app.caregivers.models import CaregiverGrant, GrantKind
 from app.core.audit import AuditEvent
 from app.extensions import db
-from tests.conftest import link_in, outbox_emails
+from tests.fixtures.browser import signed_in
+from tests.fixtures.mail import link_in, outbox_emails
 
 NOW = datetime(2030, 3, 4, 18, 0, tzinfo=UTC)  # 10:00 in Oregon
 
@@ -33,12 +34,6 @@ def world(make_patient, make_member, assign, frozen_clock):
         "nurse": db.session.get(User, nurse.user_id),
         "outsider": db.session.get(User, make_member().user_id),
     }
-
-
-def signed_in(new_browser, user):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
 
 
 def url(patient) -> str:

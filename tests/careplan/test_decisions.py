@@ -28,6 +28,7 @@ from app.core.db import utcnow
 from app.core.errors import RuleError
 from app.core.privacy import Sensitivity
 from app.extensions import db
+from tests.fixtures.browser import signed_in
 
 OPTIONS = [
     OptionInput(
@@ -56,38 +57,26 @@ OPTIONS = [
 
 
 @pytest.fixture
-def world(make_patient, make_user, make_member, assign, grant):
+def world(two_patients):
     """James and another patient; every kind of viewer in relation to James."""
-    patient = make_patient(given="James", family="Carter")
-    other = make_patient(given="Maria", family="Lopez")
-    member = make_member(name="Samuel Okafor")
-    assign(patient, member)
-    other_member = make_member(name="Other Nurse")
-    assign(other, other_member)
-    caregiver = make_user(Role.CAREGIVER, name="Ana Carter")
-    caregiver_grant = grant(patient, caregiver, scopes=["plan", "decisions"])
-    viewer = make_user(Role.CAREGIVER, name="Vera Viewer")
-    grant(patient, viewer, scopes=["plan"])
-    no_scope = make_user(Role.CAREGIVER, name="Nora Noscope")
-    grant(patient, no_scope, scopes=[])
-    decisions_only = make_user(Role.CAREGIVER, name="Dina Decides")
-    grant(patient, decisions_only, scopes=["decisions"])
+    w = two_patients
+    caregiver = w.helper("Ana Carter", ["plan", "decisions"])
     return SimpleNamespace(
-        patient=patient,
-        other=other,
-        member=member,
+        patient=w.patient,
+        other=w.other,
+        member=w.member,
         users={
-            "patient": db.session.get(User, patient.user_id),
+            "patient": w.patient_user,
             "caregiver": caregiver,
-            "caregiver_plan_only": viewer,
-            "caregiver_no_scope": no_scope,
-            "caregiver_decisions_only": decisions_only,
-            "member": db.session.get(User, member.user_id),
-            "other_member": db.session.get(User, other_member.user_id),
-            "admin": make_user(Role.ADMIN),
+            "caregiver_plan_only": w.helper("Vera Viewer", ["plan"]),
+            "caregiver_no_scope": w.helper("Nora Noscope", []),
+            "caregiver_decisions_only": w.helper("Dina Decides", ["decisions"]),
+            "member": w.member_user,
+            "other_member": w.other_member_user,
+            "admin": w.admin,
         },
-        caregiver_grant=caregiver_grant,
-        other_member=other_member,
+        caregiver_grant=w.grant_of(caregiver),
+        other_member=w.other_member,
     )
 
 
@@ -104,12 +93,6 @@ def open_decision(patient, author: User, *, options=2, sensitivity=None, questio
     )
     db.session.commit()
     return decision
-
-
-def signed_in(new_browser, user: User):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
 
 
 def url(patient, *parts) -> str:

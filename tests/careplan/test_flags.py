@@ -15,7 +15,7 @@ from app.careplan.items.models import (
     PlanItem,
 )
 from app.extensions import db
-from tests.careplan.factories import lab_test, med
+from tests.fixtures.plan import lab_test, med
 
 
 def flags(status=None):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.caregivers.models import CaregiverGrant, Scope
 from app.careplan.goals.models import Goal, GoalAchievement, GoalCheckIn, GoalLifecycle
 from app.careplan.models import ChangeKind, ChangeSubject, PlanChange
@@ -17,7 +17,7 @@ from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.core.privacy import Sensitivity
 from app.extensions import db
-from app.team.models import Discipline
+from tests.fixtures.browser import signed_in
 
 ACCOUNT = "/auth/account"  # any signed-in page carries a CSRF token
 
@@ -26,38 +26,23 @@ ACCOUNT = "/auth/account"  # any signed-in page carries a CSRF token
 
 
 @pytest.fixture
-def world(make_patient, make_user, make_member, assign, grant):
+def world(two_patients):
     """One patient, and every kind of person in relation to them."""
-    patient = make_patient(given="James", family="Carter")
-    other = make_patient(given="Maria", family="Lopez")
-    member = make_member(Discipline.PRIMARY_CARE, name="Dr. Sam Okafor")
-    assign(patient, member)
-    other_member = make_member()
-    assign(other, other_member)
-    helper = make_user(Role.CAREGIVER, name="Ana Carter")
-    grant(patient, helper, scopes=[Scope.PLAN.value, Scope.GOALS.value])
-    viewer = make_user(Role.CAREGIVER, name="Paul Viewer")
-    grant(patient, viewer, scopes=[Scope.PLAN.value])
-    no_scope = make_user(Role.CAREGIVER, name="Nora Noscope")
-    grant(patient, no_scope, scopes=[])
+    w = two_patients
+    w.member_user.full_name = "Dr. Sam Okafor"  # the tests read the proposer's name
+    db.session.commit()
     return {
-        "patient": patient,
-        "other": other,
-        "patient_user": db.session.get(User, patient.user_id),
-        "other_user": db.session.get(User, other.user_id),
-        "caregiver_goals": helper,
-        "caregiver_plan": viewer,
-        "caregiver_none": no_scope,
-        "member": db.session.get(User, member.user_id),
-        "other_member": db.session.get(User, other_member.user_id),
-        "admin": make_user(Role.ADMIN),
+        "patient": w.patient,
+        "other": w.other,
+        "patient_user": w.patient_user,
+        "other_user": w.other_user,
+        "caregiver_goals": w.helper("Ana Carter", [Scope.PLAN.value, Scope.GOALS.value]),
+        "caregiver_plan": w.helper("Paul Viewer", [Scope.PLAN.value]),
+        "caregiver_none": w.helper("Nora Noscope", []),
+        "member": w.member_user,
+        "other_member": w.other_member_user,
+        "admin": w.admin,
     }
-
-
-def signed_in(new_browser, user):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
 
 
 def post(b, url, data=None):

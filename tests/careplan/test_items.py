@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.auth.models import Role, User
 from app.careplan.items.models import (
     ItemKind,
     ItemStatus,
@@ -19,48 +18,40 @@ from app.careplan.models import PlanChange
 from app.core.audit import AuditEvent
 from app.core.privacy import Sensitivity
 from app.extensions import db
-from tests.careplan.factories import add
+from tests.fixtures.plan import add
 
 
 @pytest.fixture
-def world(make_patient, make_member, assign, make_user, grant, make_org):
-    org = make_org(name="Riverbend Family Clinic")
-    patient = make_patient(given="James", family="Carter")
-    other = make_patient(given="Maria", family="Lopez")
-    member = make_member(org=org)
-    assign(patient, member, coordinator=True)
-    other_member = make_member(org=org)
-    assign(other, other_member)
-    plan_cg = make_user(Role.CAREGIVER, name="Ana Carter")
-    grant(patient, plan_cg, scopes=["plan", "messages"])
-    bare_cg = make_user(Role.CAREGIVER)
-    grant(patient, bare_cg, scopes=[])
-    task = add(patient, org, title="Weigh yourself every morning")
+def world(two_patients):
+    w = two_patients
+    plan_cg = w.helper("Ana Carter", ["plan", "messages"])
+    bare_cg = w.helper(scopes=[])
+    task = add(w.patient, w.org, title="Weigh yourself every morning")
     therapy = add(
-        patient,
-        org,
+        w.patient,
+        w.org,
         kind=ItemKind.APPOINTMENT,
         title="Grief support session",
         starts_at=None,
         location="BH",
         sensitivity=Sensitivity.BEHAVIORAL_HEALTH,
         owner_kind=OwnerKind.TEAM_MEMBER,
-        owner_member_id=member.id,
+        owner_member_id=w.member.id,
     )
     return {
-        "org": org,
-        "patient": patient,
-        "other": other,
+        "org": w.org,
+        "patient": w.patient,
+        "other": w.other,
         "task": task,
         "therapy": therapy,
-        "member": member,
+        "member": w.member,
         "users": {
-            "patient": db.session.get(User, patient.user_id),
+            "patient": w.patient_user,
             "caregiver_plan": plan_cg,
             "caregiver_none": bare_cg,
-            "team": db.session.get(User, member.user_id),
-            "other_team": db.session.get(User, other_member.user_id),
-            "admin": make_user(Role.ADMIN),
+            "team": w.member_user,
+            "other_team": w.other_member_user,
+            "admin": w.admin,
         },
     }
 

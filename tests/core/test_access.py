@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.caregivers.models import Scope
 from app.core.access import Permission, can
 from app.core.db import utcnow
@@ -42,28 +42,18 @@ def test_patient_scoped_routes_exist(app):
 
 
 @pytest.fixture
-def world(make_patient, make_user, make_member, assign, grant):
+def world(two_patients):
     """Two patients; each role in relation to the first."""
-    mine = make_patient(given="James", family="Carter")
-    other = make_patient(given="Maria", family="Lopez")
-    member = make_member()
-    assign(mine, member)
-    other_member = make_member()
-    assign(other, other_member)
-    helper = make_user(Role.CAREGIVER)
-    grant(mine, helper, scopes=[Scope.PLAN.value, Scope.MESSAGES.value])
-    no_scope_helper = make_user(Role.CAREGIVER)
-    grant(mine, no_scope_helper, scopes=[])
-    admin = make_user(Role.ADMIN)
+    w = two_patients
     return {
-        "patient": mine,
-        "other": other,
-        "patient_user": db.session.get(User, mine.user_id),
-        "member": db.session.get(User, member.user_id),
-        "other_member": db.session.get(User, other_member.user_id),
-        "caregiver": helper,
-        "caregiver_no_scope": no_scope_helper,
-        "admin": admin,
+        "patient": w.patient,
+        "other": w.other,
+        "patient_user": w.patient_user,
+        "member": w.member_user,
+        "other_member": w.other_member_user,
+        "caregiver": w.helper(scopes=[Scope.PLAN.value, Scope.MESSAGES.value]),
+        "caregiver_no_scope": w.helper(scopes=[]),
+        "admin": w.admin,
     }
 
 

@@ -14,7 +14,8 @@ from app.messaging.models import Message, ResponseTime, Thread, ThreadStatus
 from app.patients.models import PatientPreferences
 from app.team.models import Discipline
 from app.texting.models import OutboundSms
-from tests.conftest import link_in
+from tests.fixtures.browser import signed_in
+from tests.fixtures.mail import link_in
 
 
 @pytest.fixture
@@ -71,18 +72,12 @@ def inbox_html(browser, view="unassigned", **params):
     return response.get_data(as_text=True)
 
 
-def login(new_browser, user):
-    b = new_browser()
-    assert b.login(user.email).status_code == 302
-    return b
-
-
 def test_routing_sends_each_topic_to_its_discipline_and_the_coordinator(team, new_browser):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     write(maria, team["patient"], "medication")
-    pharmacist = login(new_browser, team["users"]["pharmacist"])
-    nurse = login(new_browser, team["users"]["nurse"])
-    chw = login(new_browser, team["users"]["chw"])
+    pharmacist = signed_in(new_browser, team["users"]["pharmacist"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
+    chw = signed_in(new_browser, team["users"]["chw"])
     assert "Pregunta" in inbox_html(pharmacist)
     assert "Pregunta" in inbox_html(nurse)  # the coordinator sees everything
     assert "Pregunta" not in inbox_html(chw)  # not routed to social services...
@@ -104,11 +99,11 @@ def test_claim_reply_notify_and_read_the_full_loop(team, new_browser):
         (utcnow() + timedelta(hours=2)).time(),
     )
     db.session.commit()
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
     pid = team["patient"].id
     tid = int(url.rsplit("/", 1)[1])
-    pharmacist = login(new_browser, team["users"]["pharmacist"])
+    pharmacist = signed_in(new_browser, team["users"]["pharmacist"])
     assert pharmacist.post(f"{url}/claim", {}, form_url="/auth/account").status_code == 302
     assert "Pregunta" in inbox_html(pharmacist, "mine")
     assert "Pregunta" not in inbox_html(pharmacist, "unassigned")
@@ -149,9 +144,9 @@ def test_quiet_hours_hold_the_text(team, new_browser):
     prefs.quiet_start = (local - timedelta(hours=1)).time()
     prefs.quiet_end = (local + timedelta(hours=3)).time()
     db.session.commit()
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     nurse.post(url, {"body": "Hola María"})
     [sms] = db.session.scalars(sa.select(OutboundSms)).all()
     assert sms.status == "queued"
@@ -165,16 +160,16 @@ def test_portal_only_patient_gets_no_text(team, new_browser):
     prefs = db.session.scalar(sa.select(PatientPreferences))
     prefs.contact_channels = ["portal"]
     db.session.commit()
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    login(new_browser, team["users"]["nurse"]).post(url, {"body": "Hola"})
+    signed_in(new_browser, team["users"]["nurse"]).post(url, {"body": "Hola"})
     assert db.session.scalars(sa.select(OutboundSms)).all() == []
 
 
 def test_internal_notes_never_reach_the_patient_side(team, new_browser):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     assert (
         nurse.post(
             f"{url}/note", {"body": "Check her kidney labs first"}, form_url="/auth/account"
@@ -183,16 +178,16 @@ def test_internal_notes_never_reach_the_patient_side(team, new_browser):
     )
     assert "Check her kidney labs first" in nurse.get(url).get_data(as_text=True)
     for who in ("patient", "caregiver"):
-        b = login(new_browser, team["users"][who])
+        b = signed_in(new_browser, team["users"][who])
         assert "kidney" not in b.get(url).get_data(as_text=True)
         assert b.post(f"{url}/note", {"body": "x"}, form_url="/auth/account").status_code == 404
     assert db.session.scalars(sa.select(OutboundSms)).all() == []  # a note notifies nobody
 
 
 def test_assign_to_a_colleague_on_this_team_only(team, new_browser):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     outsider = db.session.scalar(sa.select(User).where(User.id == team["users"]["outsider"].id))
     from app.team.queries import member_for_user
 
@@ -211,9 +206,9 @@ def test_assign_to_a_colleague_on_this_team_only(team, new_browser):
 
 
 def test_resolve_and_a_patient_reply_reopens(team, new_browser):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     nurse.post(f"{url}/resolve", {}, form_url="/auth/account")
     db.session.expire_all()
     assert db.session.scalar(sa.select(Thread)).status is ThreadStatus.RESOLVED
@@ -226,11 +221,11 @@ def test_resolve_and_a_patient_reply_reopens(team, new_browser):
 
 def test_overdue_against_the_topic_target(app, team, new_browser):
     app.config["MESSAGE_RESPONSE_HOURS"] = dict(app.config["MESSAGE_RESPONSE_HOURS"], symptoms=2)
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     write(maria, team["patient"], "symptoms", body="Me duele la cabeza")
     thread = db.session.scalar(sa.select(Thread))
     assert thread.due_at - thread.awaiting_since == timedelta(hours=2)
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     assert "Me duele" not in inbox_html(nurse, "overdue") and "thread-row" not in inbox_html(
         nurse, "overdue"
     )
@@ -253,10 +248,10 @@ def test_overdue_against_the_topic_target(app, team, new_browser):
 def test_filters_by_topic_and_patient(team, new_browser, make_patient, assign):
     other = make_patient(given="James", family="Carter")
     assign(other, team["members"]["nurse"])
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     write(maria, team["patient"], "medication")
     write(maria, team["patient"], "appointment", body="Cambiar cita")
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     assert inbox_html(nurse, "all", topic="appointment").count("thread-row") == 1
     assert inbox_html(nurse, "all", patient=other.id).count("thread-row") == 0
     assert nurse.get("/team/inbox?view=bogus").status_code == 404
@@ -265,9 +260,9 @@ def test_filters_by_topic_and_patient(team, new_browser, make_patient, assign):
 
 @pytest.mark.parametrize("who", ["patient", "caregiver", "outsider"])
 def test_inbox_and_triage_are_for_this_patients_team(team, new_browser, who):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    b = login(new_browser, team["users"][who])
+    b = signed_in(new_browser, team["users"][who])
     if who != "outsider":
         assert b.get("/team/inbox").status_code == 404
     else:
@@ -280,7 +275,7 @@ def test_inbox_and_triage_are_for_this_patients_team(team, new_browser, who):
 def test_inbox_is_paginated_with_fixed_queries(team, new_browser, count_queries):
     from app.messaging import services
 
-    nurse = login(new_browser, team["users"]["nurse"])
+    nurse = signed_in(new_browser, team["users"]["nurse"])
     inbox_html(nurse, "all")
 
     def count():
@@ -322,10 +317,10 @@ def test_inbox_is_paginated_with_fixed_queries(team, new_browser, count_queries)
 
 
 def test_admin_outbox_shows_the_text(team, new_browser, make_user):
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     url = write(maria, team["patient"])
-    login(new_browser, team["users"]["pharmacist"]).post(url, {"body": "Sí"})
-    admin = login(new_browser, make_user(Role.ADMIN))
+    signed_in(new_browser, team["users"]["pharmacist"]).post(url, {"body": "Sí"})
+    admin = signed_in(new_browser, make_user(Role.ADMIN))
     html = admin.get("/admin/outbox").get_data(as_text=True)
     assert "CareCircle: su equipo de atención le envió un mensaje." in html
     assert "(503) 555-0101" in html
@@ -334,7 +329,7 @@ def test_admin_outbox_shows_the_text(team, new_browser, make_user):
 def test_patient_thread_list_queries_do_not_grow(team, new_browser, count_queries):
     from app.messaging import services
 
-    maria = login(new_browser, team["users"]["patient"])
+    maria = signed_in(new_browser, team["users"]["patient"])
     pid = team["patient"].id
 
     def count():

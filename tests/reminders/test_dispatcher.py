@@ -14,7 +14,7 @@ from app.core.db import utcnow
 from app.extensions import db
 from app.texting import dispatcher
 from app.texting.models import OutboundSms, PhoneOptOut
-from tests.conftest import ON_POSTGRES
+from tests.fixtures.app import ON_POSTGRES
 
 NUMBER = "+15035550101"
 

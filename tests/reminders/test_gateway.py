@@ -21,7 +21,7 @@ from app.texting.gateway import (
     get_backend,
 )
 from tests.fakes.twilio_server import FakeTwilioServer
-from tests.reminders.conftest import AUTH_TOKEN, FROM_NUMBER, MESSAGING_SERVICE_SID
+from tests.fixtures.twilio import AUTH_TOKEN, FROM_NUMBER, MESSAGING_SERVICE_SID
 
 TO = "+15035550101"
 BODY = "CareCircle: you have a new message. Sign in to read it."

@@ -23,7 +23,7 @@ from app.reminders.replan import replan_item
 from app.reminders.worker import plan_and_send
 from app.texting import dispatcher
 from app.texting.models import OutboundSms
-from tests.careplan.factories import add, med
+from tests.fixtures.plan import add, med
 
 LA = ZoneInfo("America/Los_Angeles")
 PHONE = "+15035550101"

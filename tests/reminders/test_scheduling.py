@@ -17,7 +17,7 @@ from app.extensions import db
 from app.patients.models import PatientPreferences
 from app.reminders.replan import replan_item
 from app.texting.models import OutboundSms
-from tests.careplan.factories import add
+from tests.fixtures.plan import add
 
 LA = ZoneInfo("America/Los_Angeles")
 

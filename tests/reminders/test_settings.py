@@ -15,7 +15,7 @@ from app.extensions import db
 from app.patients.models import PatientPreferences
 from app.reminders.models import ReminderSchedule, TextConsent
 from app.texting.models import OutboundSms
-from tests.careplan.factories import add, med
+from tests.fixtures.plan import add, med
 
 SETTINGS = {
     "kinds": ["appointment", "medication", "goal"],

@@ -11,7 +11,7 @@ from app.core.db import utcnow
 from app.extensions import db
 from app.messaging.models import Message, Thread
 from app.texting.models import InboundSms, OutboundSms, PhoneOptOut
-from tests.careplan.factories import add
+from tests.fixtures.plan import add
 
 TOKEN = "test-auth-token-0123456789abcdef"
 BASE = "http://carecircle.test"

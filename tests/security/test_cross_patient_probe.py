@@ -30,7 +30,7 @@ from app.messaging.models import Thread
 from app.patients.models import PatientPreferences
 from app.reminders.replan import replan_item
 from app.texting.models import OutboundSms
-from tests.security.probe import (
+from tests.fixtures.probe import (
     ACCOUNT,
     MISSING,
     has_object_args,
@@ -45,7 +45,7 @@ from tests.security.probe import (
     signed_in,
     urls,
 )
-from tests.security.records import (
+from tests.fixtures.records import (
     ALL_SCOPES,
     NOW,
     TODAY,

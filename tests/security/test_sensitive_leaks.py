@@ -40,8 +40,8 @@ from app.reminders.replan import replan_item
 from app.team.models import Discipline, OrganizationKind
 from app.texting import dispatcher
 from app.texting.models import OutboundSms
-from tests.careplan.factories import add
-from tests.security.probe import (
+from tests.fixtures.plan import add
+from tests.fixtures.probe import (
     leaked,
     normal,
     object_args,
@@ -51,7 +51,7 @@ from tests.security.probe import (
     signed_in,
     urls,
 )
-from tests.security.records import NOW, TODAY, build_record
+from tests.fixtures.records import NOW, TODAY, build_record
 
 BH = Sensitivity.BEHAVIORAL_HEALTH
 CARLA_PHONE = "+15035550142"
