@@ -75,13 +75,26 @@ def organizations() -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).order_by(Organization.name)))
 
 
+def _panel(member_id: int):
+    """A member's patients, with whether the member coordinates each one, by name."""
+    return (
+        sa.select(Patient, CareTeamAssignment.is_coordinator)
+        .join(CareTeamAssignment, CareTeamAssignment.patient_id == Patient.id)
+        .where(CareTeamAssignment.member_id == member_id)
+        .order_by(Patient.family_name, Patient.given_name, Patient.id)
+    )
+
+
 def panel(member_id: int) -> list[Patient]:
     """The patients whose care team this member is on, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(Patient)
-            .join(CareTeamAssignment, CareTeamAssignment.patient_id == Patient.id)
-            .where(CareTeamAssignment.member_id == member_id)
-            .order_by(Patient.family_name, Patient.given_name)
-        )
+    return list(db.session.scalars(_panel(member_id)))
+
+
+def panel_page(member_id: int, page: int, per_page: int):
+    """One page of the member's panel as (patient, is_coordinator) rows, and how many."""
+    query = _panel(member_id)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
