@@ -29,7 +29,23 @@ def category_choices() -> list[tuple[str, object]]:
     return [(c.value, SENSITIVITY_LABELS[c]) for c in GRANTABLE]
 
 
-LAST_DAY_IN_THE_PAST = _l("The last day cannot be in the past.")
+#: A last day of access further away than this is a typing slip (or an attack on the date
+#: arithmetic): leaving the field empty is how access is kept without an end.
+MAX_YEARS_AHEAD = 100
+
+
+def last_day_problem(day: date | None, today: date, keep: date | None = None):
+    """Why `day` cannot be a grant's last day of access (None: it can, or it is `keep`)."""
+    if day is None or day == keep:
+        return None
+    if day < today:
+        return _l("The last day cannot be in the past.")
+    if day.year > today.year + MAX_YEARS_AHEAD:
+        return _l(
+            "Choose a last day within the next %(years)d years, or leave it empty.",
+            years=MAX_YEARS_AHEAD,
+        )
+    return None
 
 
 def _region() -> str:
@@ -69,9 +85,9 @@ class _AccessForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        chosen = self.ends_on.data
-        if chosen is not None and chosen != self.current_end and chosen < self.today:
-            self.ends_on.errors = [*self.ends_on.errors, LAST_DAY_IN_THE_PAST]
+        problem = last_day_problem(self.ends_on.data, self.today, keep=self.current_end)
+        if problem is not None:
+            self.ends_on.errors = [*self.ends_on.errors, problem]
             ok = False
         return ok
 
@@ -263,8 +279,9 @@ class TeamGrantForm(FlaskForm):
             )
 
     def validate_ends_on(self, field):
-        if field.data is not None and field.data < self.patient.today(self.now):
-            raise ValidationError(LAST_DAY_IN_THE_PAST)
+        problem = last_day_problem(field.data, self.patient.today(self.now))
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 class ContinuingAuthorityForm(FlaskForm):

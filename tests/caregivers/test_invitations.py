@@ -270,6 +270,7 @@ def test_new_account_with_an_email_in_use_is_refused(james, james_browser, new_b
         ({"email": "not-an-email"}, "Enter an email address like name@example.com."),
         ({"ends_on": "2020-01-01"}, "The last day cannot be in the past."),
         ({"ends_on": "soon"}, "Enter a date, for example 2025-06-30."),
+        ({"ends_on": "9999-12-31"}, "Choose a last day within the next 100 years"),
         ({"full_name": ""}, "Enter their name."),
         ({"relationship": ""}, "Say how they are related"),
         ({"scopes": ["plan", "everything"]}, "is not a valid choice"),

@@ -137,6 +137,7 @@ def test_an_existing_caregiver_is_picked_by_email_and_told(world, new_browser, m
         ({"sensitive_categories": ["confidential"]}, "not a valid choice"),
         ({"ends_on": "2030-03-03"}, "The last day cannot be in the past."),
         ({"ends_on": "soon"}, "Enter a date"),
+        ({"ends_on": "9999-12-31"}, "Choose a last day within the next 100 years"),
     ],
 )
 def test_bad_input_is_a_422_and_writes_nothing(world, new_browser, changes, message):
