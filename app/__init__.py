@@ -45,6 +45,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     register_extensions(app)
+    from app.core.urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     for name in DOMAINS:
         importlib.import_module(f"app.{name}").init_app(app)
     register_core(app)

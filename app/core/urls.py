@@ -8,7 +8,35 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import abort, current_app, request
+from werkzeug.routing import IntegerConverter
+
+#: Ids are PostgreSQL `integer`s: anything above this names nothing (and would be a database
+#: error, not an answer, if it reached a query).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: 1 to MAX_ID. Anything else matches no page, so a huge or
+    zero id is the same 404 as an id that does not exist."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string or form (None when absent); a value that cannot be an id
+    is a 404, like one in the path."""
+    raw = request.values.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(404)
+    if not 1 <= value <= MAX_ID:
+        abort(404)
+    return value
 
 
 def safe_next(target: str | None, default: str) -> str:

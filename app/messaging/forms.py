@@ -10,8 +10,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange
 
+from app.core.urls import MAX_ID
 from app.messaging.labels import TOPIC_LABELS
 
 BODY_MAX = 2000
@@ -64,4 +65,8 @@ class NoteForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    member = IntegerField(_l("Give it to"), validators=[DataRequired()], id="assign_member")
+    member = IntegerField(
+        _l("Give it to"),
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)],
+        id="assign_member",
+    )

@@ -15,6 +15,7 @@ from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
 from app.core.pagination import page_arg, page_count
 from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
+from app.core.urls import id_arg
 from app.messaging import bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm
 from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
@@ -59,7 +60,7 @@ def threads(patient):
 def new_thread(patient):
     allow_private = current_actor().capacity is Capacity.PATIENT and is_adolescent(patient)
     form = NewThreadForm(allow_private=allow_private)
-    item_id = request.values.get("item", type=int)
+    item_id = id_arg("item")
     plan_item = None
     if item_id is not None:
         plan_item = plan_queries.item(patient.id, item_id, hidden())
@@ -233,7 +234,7 @@ def inbox():
         topic_value = Topic(topic) if topic else None
     except ValueError:
         abort(404)
-    patient_id = request.args.get("patient", type=int)
+    patient_id = id_arg("patient")
     page = page_arg()
     rows, total = queries.inbox(member, view, page, topic=topic_value, patient_id=patient_id)
     for row in rows:  # the inbox shows subjects: record who saw whose

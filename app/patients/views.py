@@ -16,6 +16,7 @@ from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.pagination import page_arg, page_count
 from app.core.privacy import current_actor
 from app.core.signals import patient_contact_changed
+from app.core.urls import id_arg
 from app.extensions import db
 from app.patients import bp, queries
 from app.patients.forms import (
@@ -108,7 +109,7 @@ def access_log(patient):
     (e.g. a caregiver's, linked from "People who help me")."""
     page = page_arg()
     per_page = 25
-    actor_id = request.args.get("actor", type=int)
+    actor_id = id_arg("actor")
     rows, total = queries.access_log(patient, page, per_page, actor_id=actor_id)
     return render_template(
         "patients/access_log.html",

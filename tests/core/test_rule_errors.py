@@ -21,21 +21,21 @@ def refusing_app(app, make_patient):
     patient = make_patient()
 
     @no_patient_data("test route")
-    def refuse(status: int):
+    def refuse(how: str):
         db.session.add(Organization(name="Written before the refusal", kind=OrganizationKind.CCO))
         db.session.flush()
         audit.record(action="update", resource="patient.summary", patient_id=patient.id)
         audit.record(action="view", resource="patient.summary", patient_id=patient.id)
-        if status == 200:
+        if how == "page":
             on_rule_error(page=lambda: ("<p>the page again</p>", 200), back=None)
         else:
             on_rule_error(back="/somewhere")
         raise RuleError(
             _l("This conversation is already marked resolved."),
-            status=status if status > 200 else None,
+            status=422 if how == "input" else None,
         )
 
-    app.add_url_rule("/_refuse/<int:status>", view_func=refuse)
+    app.add_url_rule("/_refuse/<how>", view_func=refuse)
     return app, patient
 
 
@@ -50,7 +50,7 @@ def _events(patient_id: int):
 
 def test_a_refusal_is_a_409_rolled_back_and_recorded_as_a_view(refusing_app):
     app, patient = refusing_app
-    response = app.test_client().get("/_refuse/0")
+    response = app.test_client().get("/_refuse/plain")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert 'role="alert"' in html and "This conversation is already marked resolved." in html
@@ -62,9 +62,9 @@ def test_a_refusal_is_a_409_rolled_back_and_recorded_as_a_view(refusing_app):
 
 def test_a_refusal_can_answer_422_and_show_the_page_it_came_from(refusing_app):
     app, _patient = refusing_app
-    response = app.test_client().get("/_refuse/422")
+    response = app.test_client().get("/_refuse/input")
     assert response.status_code == 422
-    response = app.test_client().get("/_refuse/200")
+    response = app.test_client().get("/_refuse/page")
     assert response.status_code == 409  # the page is shown again, with the rule's status
     assert response.get_data(as_text=True) == "<p>the page again</p>"
 
@@ -77,6 +77,6 @@ def test_a_rule_error_is_always_a_4xx():
 
 def test_the_message_is_in_the_readers_language(refusing_app):
     app, _patient = refusing_app
-    response = app.test_client().get("/_refuse/0", headers={"Accept-Language": "es"})
+    response = app.test_client().get("/_refuse/plain", headers={"Accept-Language": "es"})
     assert response.status_code == 409
     assert "already marked resolved" not in response.get_data(as_text=True)
