@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TelField
@@ -69,7 +68,7 @@ class InvitePatientForm(_PersonForm):
         validators=[
             Optional(),
             Length(max=32),
-            phone_e164(lambda: current_app.config["DEFAULT_PHONE_REGION"]),
+            phone_e164(),
         ],
     )
 

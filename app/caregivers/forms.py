@@ -48,10 +48,6 @@ def last_day_problem(day: date | None, today: date, keep: date | None = None):
     return None
 
 
-def _region() -> str:
-    return current_app.config["DEFAULT_PHONE_REGION"]
-
-
 class _AccessForm(FlaskForm):
     """What a caregiver may do and see, and until when; shared by invite and change."""
 
@@ -109,7 +105,7 @@ class InviteForm(_AccessForm):
     )
     mobile_phone = TelField(
         _l("Or their mobile number"),
-        validators=[Optional(), Length(max=32), phone_e164(_region)],
+        validators=[Optional(), Length(max=32), phone_e164()],
         description=_l("We send the invitation by email or by text, not both."),
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )

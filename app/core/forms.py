@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -37,9 +38,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def phone_e164(region_getter):
-    """A WTForms validator that accepts a phone number and rewrites it to E.164."""
-    import phonenumbers
+def phone_e164():
+    """A WTForms validator that accepts a phone number (national numbers in
+    DEFAULT_PHONE_REGION) and rewrites it to E.164."""
 
     def validator(form, field):
         raw = (field.data or "").strip()
@@ -47,7 +48,7 @@ def phone_e164(region_getter):
             field.data = None
             return
         try:
-            number = phonenumbers.parse(raw, region_getter())
+            number = phonenumbers.parse(raw, current_app.config["DEFAULT_PHONE_REGION"])
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(_l("Enter a phone number, for example 503-555-0123.")) from exc
         if not phonenumbers.is_valid_number(number):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -63,7 +62,7 @@ class ProfileForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=32),
-            phone_e164(lambda: current_app.config["DEFAULT_PHONE_REGION"]),
+            phone_e164(),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )

@@ -110,7 +110,7 @@ class PhoneForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a phone number, for example 503-555-0123.")),
             Length(max=32),
-            phone_e164(lambda: current_app.config["DEFAULT_PHONE_REGION"]),
+            phone_e164(),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
