@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
-# Test workers (pytest-xdist): each gets its own SQLite file or PostgreSQL schema.
+# Test workers (pytest-xdist): each gets its own SQLite file or PostgreSQL schema. SQLite runs
+# are CPU-bound (2 cores here); PostgreSQL runs wait on the server, so one more worker helps.
 TEST_JOBS ?= 2
+PG_TEST_JOBS ?= 3
 
 .PHONY: help demo serve test lint translations migrate seed clean screenshots bench bench-sms bench-plan
 
@@ -54,7 +56,7 @@ test: lint translations
 	else URL=""; fi; \
 	if [ -n "$$URL" ]; then \
 	  echo "== tests on PostgreSQL"; \
-	  DATABASE_URL="$$URL" $(BIN)/pytest -n $(TEST_JOBS) -m "not browser"; \
+	  DATABASE_URL="$$URL" $(BIN)/pytest -n $(PG_TEST_JOBS) -m "not browser"; \
 	else \
 	  echo "== PostgreSQL not reachable (set DATABASE_URL to test on it); skipped"; \
 	fi
