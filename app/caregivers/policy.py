@@ -46,6 +46,7 @@ CARE_TEAM_PERMISSIONS = frozenset(
     {
         P.VIEW_SUMMARY,
         P.EDIT_PROFILE,
+        P.CHANGE_PHONE,
         P.VIEW_PLAN,
         P.EDIT_PLAN,
         P.VIEW_MESSAGES,
@@ -64,7 +65,14 @@ CARE_TEAM_PERMISSIONS = frozenset(
 #: CCO administrators manage accounts and teams; they see no clinical content
 #: (minimum necessary) but can answer "who looked at my record" questions.
 ADMIN_PERMISSIONS = frozenset(
-    {P.VIEW_SUMMARY, P.VIEW_AUDIT_LOG, P.EDIT_PROFILE, P.MANAGE_CARE_TEAM, P.VIEW_CAREGIVERS}
+    {
+        P.VIEW_SUMMARY,
+        P.VIEW_AUDIT_LOG,
+        P.EDIT_PROFILE,
+        P.CHANGE_PHONE,
+        P.MANAGE_CARE_TEAM,
+        P.VIEW_CAREGIVERS,
+    }
 )
 
 #: What each caregiver scope unlocks; any current grant also shows the summary.

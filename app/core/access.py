@@ -40,6 +40,12 @@ class Permission(enum.StrEnum):
     MANAGE_APPOINTMENTS = "manage_appointments"
     EDIT_GOALS = "edit_goals"
     EDIT_PREFERENCES = "edit_preferences"
+    #: The patient's own contact and text settings: how we may reach them, which texts, when,
+    #: how detailed. The patient's alone; nobody changes them for the patient.
+    TEXT_SETTINGS = "text_settings"
+    #: The patient's mobile number: the patient, their care team or an administrator, always
+    #: proven with a code texted to the new number (the old number is told).
+    CHANGE_PHONE = "change_phone"
     TAKE_PART_IN_DECISIONS = "take_part_in_decisions"
     VIEW_CAREGIVERS = "view_caregivers"
     MANAGE_CAREGIVERS = "manage_caregivers"

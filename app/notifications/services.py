@@ -31,7 +31,8 @@ def team_replied(thread, **_signal) -> None:
     patient = db.session.get(Patient, thread.patient_id)
     prefs = preferences(patient.id)
     path = f"/patients/{patient.id}/messages/{thread.id}"
-    for recipient in recipients_for(patient, "team_replied", None, prefs):
+    sensitivity = thread.sensitivity.value if thread.sensitivity else None
+    for recipient in recipients_for(patient, "team_replied", sensitivity, prefs):
         queue_sms(
             patient=patient,
             to=recipient.phone,

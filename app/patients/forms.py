@@ -8,12 +8,11 @@ from wtforms import (
     BooleanField,
     SelectField,
     StringField,
-    TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import MultiCheckboxField, phone_e164
+from app.core.forms import MultiCheckboxField
 
 #: Time zones offered in the form: the US ones patients of an Oregon CCO live in first.
 COMMON_TIMEZONES = [
@@ -57,15 +56,6 @@ class ProfileForm(FlaskForm):
     language = SelectField(_l("Language for your care"), validators=[DataRequired()])
     interpreter_needed = BooleanField(_l("I want an interpreter at visits"))
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
-    mobile_phone = TelField(
-        _l("Mobile phone"),
-        validators=[
-            Optional(),
-            Length(max=32),
-            phone_e164(),
-        ],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,16 +103,20 @@ class PreferencesForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
     )
 
-    def __init__(self, *args, has_phone: bool = True, **kwargs):
+    def __init__(self, *args, has_phone: bool = True, text_settings: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_phone = has_phone
         self.language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
-        self.contact_channels.choices = CHANNEL_CHOICES
+        if text_settings:
+            self.contact_channels.choices = CHANNEL_CHOICES
+        else:  # how the patient is contacted is the patient's to say, nobody else's
+            del self.contact_channels
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if "sms" in (self.contact_channels.data or []) and not self.has_phone:
+        channels = self.contact_channels.data if "contact_channels" in self._fields else []
+        if "sms" in (channels or []) and not self.has_phone:
             self.contact_channels.errors = [
                 *self.contact_channels.errors,
                 _l("Add a mobile phone number first."),

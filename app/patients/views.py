@@ -15,7 +15,6 @@ from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.pagination import page_arg, page_count
 from app.core.privacy import current_actor
-from app.core.signals import patient_contact_changed
 from app.core.urls import id_arg
 from app.extensions import db
 from app.patients import bp, queries
@@ -88,14 +87,10 @@ def summary(patient):
 def edit_profile(patient):
     form = ProfileForm(obj=patient)
     if form.validate_on_submit():
-        old_phone = patient.mobile_phone
-        form.populate_obj(patient)
+        form.populate_obj(patient)  # no phone here: a new number is proven with a code
         patient.preferred_name = patient.preferred_name or None
         patient.pronouns = patient.pronouns or None
-        db.session.flush()
         audit.record(action="update", resource="patient.profile", patient_id=patient.id)
-        if patient.mobile_phone != old_phone:
-            patient_contact_changed.send(patient, old_phone=old_phone)
         flash(_("Saved."), "success")
         return redirect(url_for("patients.summary", patient_id=patient.id))
     status = 422 if form.is_submitted() else 200
@@ -160,7 +155,9 @@ def edit_preferences(patient):
     data = {name: getattr(patient, name) for name in PATIENT_FIELDS}
     data.update({name: getattr(prefs, name) for name in PREFERENCE_FIELDS})
     form = PreferencesForm(
-        data=data if request.method == "GET" else None, has_phone=bool(patient.mobile_phone)
+        data=data if request.method == "GET" else None,
+        has_phone=bool(patient.mobile_phone),
+        text_settings=can(current_user, Permission.TEXT_SETTINGS, patient),
     )
     if form.validate_on_submit():
         for name in PATIENT_FIELDS:
@@ -168,6 +165,8 @@ def edit_preferences(patient):
         patient.preferred_name = (patient.preferred_name or "").strip() or None
         patient.pronouns = (patient.pronouns or "").strip() or None
         for name in PREFERENCE_FIELDS:
+            if name not in form:
+                continue  # a field this person may not change (the patient's contact settings)
             value = getattr(form, name).data
             if isinstance(value, str):
                 value = value.strip() or None

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
+import sqlalchemy as sa
+
 from app.auth.models import User
 from app.caregivers.models import CaregiverGrant, Scope
 from app.caregivers.policy import hidden_for
@@ -19,7 +21,7 @@ from app.caregivers.queries import current_grant, grants_in_force
 from app.careplan.goals.models import Goal
 from app.careplan.items.models import PlanItem
 from app.core.i18n import recipient_locale
-from app.core.privacy import is_visible
+from app.core.privacy import Sensitivity, is_visible
 from app.extensions import db
 from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
 from app.patients.queries import preferences
@@ -29,6 +31,7 @@ from app.texting.optout import is_opted_out
 
 #: Texts limited by the frequency caps (reminders.caps); others answer something the person did.
 CAPPED_PURPOSES = frozenset({"appointment", "medication", "task", "goal"})
+EVERY_CATEGORY = frozenset(s.value for s in Sensitivity)
 #: Caregivers' quiet hours: the same default the patient starts with.
 DEFAULT_QUIET = (time(20, 0), time(9, 0))
 
@@ -59,7 +62,14 @@ def recipients_for(
         return []
     found: list[Recipient] = []
     phone = patient.mobile_phone
-    if phone and "sms" in (prefs.contact_channels or []) and not is_opted_out(phone):
+    grants = grants_in_force(patient_id=patient.id)
+    shared, hidden_on_phone = _other_holders(patient, phone, grants)
+    if (
+        phone
+        and "sms" in (prefs.contact_channels or [])
+        and not is_opted_out(phone)
+        and is_visible(sensitivity, hidden_on_phone)
+    ):
         found.append(
             Recipient(
                 phone=phone,
@@ -69,12 +79,13 @@ def recipients_for(
                 quiet_end=prefs.quiet_end,
                 user_id=patient.user_id,
                 is_patient=True,
-                detailed=bool(prefs.detailed_texts),
+                # a phone someone else also holds is not private: discreet texts only
+                detailed=bool(prefs.detailed_texts) and not shared,
             )
         )
     if kind == "team_replied":
         return found  # the team's answer is told to caregivers by email (messages scope)
-    for grant in grants_in_force(patient_id=patient.id):
+    for grant in grants:
         caregiver = grant.caregiver
         if not _caregiver_may_get(grant, caregiver, sensitivity):
             continue
@@ -93,6 +104,27 @@ def recipients_for(
             )
         )
     return found
+
+
+def _other_holders(patient: Patient, phone: str | None, grants) -> tuple[bool, frozenset[str]]:
+    """Whether another account holds the patient's number (a family phone), and what those
+    holders may not see: what a text to that number must not be about. A holder without a
+    grant in force may see nothing sensitive."""
+    if not phone:
+        return False, frozenset()
+    holders = set(
+        db.session.scalars(
+            sa.select(User.id).where(User.mobile_phone == phone, User.id != patient.user_id)
+        )
+    )
+    if not holders:
+        return False, frozenset()
+    hidden: set[str] = set()
+    by_caregiver = {g.caregiver_id: g for g in grants}
+    for user_id in holders:
+        grant = by_caregiver.get(user_id)
+        hidden |= hidden_for(grant, patient) if grant is not None else EVERY_CATEGORY
+    return True, frozenset(hidden)
 
 
 def _caregiver_may_get(grant: CaregiverGrant, caregiver: User, sensitivity: str | None) -> bool:
@@ -120,6 +152,11 @@ def still_wanted(row: OutboundSms) -> str | None:
     if row.user_id is None or row.user_id == patient.user_id:
         if "sms" not in (prefs.contact_channels or []) or row.to_number != patient.mobile_phone:
             return "turned_off"
+        _shared, hidden_on_phone = _other_holders(
+            patient, patient.mobile_phone, grants_in_force(patient_id=patient.id)
+        )
+        if not is_visible(_sensitivity(row), hidden_on_phone):
+            return "no_access"  # someone who may not see it also holds this number now
         return None
     grant = current_grant(row.user_id, patient.id)
     caregiver = db.session.get(User, row.user_id)

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from app.core.i18n import recipient_locale
 from app.core.signals import patient_contact_changed
 from app.extensions import db
 from app.reminders.models import PhoneVerification
+from app.texting import bodies
 from app.texting.outbox import queue_sms
 
 CODE_MINUTES = 10
@@ -98,3 +100,22 @@ def check(patient, code: str) -> None:
     audit.record(action="update", resource="patient.profile", patient_id=patient.id)
     if old_phone != row.phone:
         patient_contact_changed.send(patient, old_phone=old_phone)
+        if old_phone:
+            _tell_the_old_number(patient, old_phone, now)
+
+
+def _tell_the_old_number(patient, old_phone: str, now) -> None:
+    """Whoever holds the old number learns it was replaced (never the new one), at once."""
+    locale = recipient_locale(patient)
+    queue_sms(
+        patient=patient,
+        to=old_phone,
+        user_id=patient.user_id,
+        purpose="number_changed",
+        locale=locale,
+        body=bodies.number_changed(
+            locale=locale, help_phone=current_app.config["CCO_CONTACT_PHONE"]
+        ),
+        now=now,
+        send_after=now,
+    )

@@ -76,6 +76,7 @@ PURPOSE_LABELS = {
     "caregiver_expiry": _l("A helper's access is ending"),
     "team_replied": _l("New message from your care team"),
     "verify": _l("Code to check your phone number"),
+    "number_changed": _l("Notice that your mobile number changed"),
 }
 
 
@@ -126,7 +127,7 @@ class CodeForm(FlaskForm):
 
 @bp.route("/patients/<int:patient_id>/phone", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
-@patient_route(Permission.EDIT_PREFERENCES, "patient.profile")
+@patient_route(Permission.CHANGE_PHONE, "patient.profile")
 def phone(patient):
     form = PhoneForm()
     if form.validate_on_submit():
@@ -139,7 +140,7 @@ def phone(patient):
 
 @bp.route("/patients/<int:patient_id>/phone/verify", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
-@patient_route(Permission.EDIT_PREFERENCES, "patient.profile")
+@patient_route(Permission.CHANGE_PHONE, "patient.profile")
 def verify_phone(patient):
     form = CodeForm()
     if form.validate_on_submit():
@@ -163,7 +164,7 @@ def _per_day() -> int:
 
 
 @bp.route("/patients/<int:patient_id>/reminders", methods=["GET", "POST"])
-@patient_route(Permission.EDIT_PREFERENCES, "patient.reminders")
+@patient_route(Permission.TEXT_SETTINGS, "patient.reminders")
 def settings(patient):
     """Which texts, lead times, quiet hours, discreet or detailed, more than the caps."""
     prefs = patient_queries.preferences(patient.id)
@@ -320,7 +321,7 @@ def _schedule_page(patient, subject, schedule, *, title: str, back: str, weekly:
 
 
 @bp.route("/patients/<int:patient_id>/plan/items/<int:item_id>/reminders", methods=["GET", "POST"])
-@patient_route(Permission.EDIT_PREFERENCES, "careplan.item")
+@patient_route(Permission.TEXT_SETTINGS, "careplan.item")
 def item_schedule(patient, item_id: int):
     item = item_queries.item(patient.id, item_id, hidden())
     if item is None or item.kind not in TIMED_KINDS:
@@ -336,7 +337,7 @@ def item_schedule(patient, item_id: int):
 
 
 @bp.route("/patients/<int:patient_id>/goals/<int:goal_id>/reminders", methods=["GET", "POST"])
-@patient_route(Permission.EDIT_PREFERENCES, "careplan.goal")
+@patient_route(Permission.TEXT_SETTINGS, "careplan.goal")
 def goal_schedule(patient, goal_id: int):
     goal = goal_queries.goal_for(patient.id, goal_id, hidden())
     if goal is None:

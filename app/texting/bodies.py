@@ -129,3 +129,13 @@ def for_caregiver(
 def team_replied(*, locale: str, link: str) -> str:
     with force_locale(locale):
         return _("CareCircle: your care team sent you a message. Read it here: %(link)s", link=link)
+
+
+def number_changed(*, locale: str, help_phone: str) -> str:
+    """To the old number when the patient's number is replaced: it says so, never the new one."""
+    with force_locale(locale):
+        return _(
+            "CareCircle: the mobile number on your record was changed. If you did not ask for "
+            "this, call %(phone)s.",
+            phone=help_phone,
+        )

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app.auth.models import User
 from app.careplan.items import services as items
 from app.careplan.items.models import CLOSED_STATUSES, ItemKind, PlanItem
 from app.core.access import no_patient_data
@@ -115,7 +116,7 @@ def inbound():
     body = (request.form.get("Body") or "")[:1600]
     if not sid or not sender:
         abort(400)
-    patient = db.session.scalar(sa.select(Patient).where(Patient.mobile_phone == sender))
+    patient = _patient_for_number(sender)
     locale = recipient_locale(patient)
     if patient is not None:  # the text is the patient's own: what it starts is theirs
         g.actor = Actor(user_id=patient.user_id, capacity=Capacity.PATIENT, patient=patient)
@@ -151,6 +152,22 @@ def inbound():
         )
     )
     return _twiml(_reply_text(handled, locale))
+
+
+def _patient_for_number(sender: str) -> Patient | None:
+    """The patient this text is from: only when exactly one patient has the number and no
+    other account holds it. From a shared (family) phone we cannot tell who wrote, so nothing
+    is posted into anyone's record as them; STOP, START and HELP still work."""
+    found = db.session.scalars(
+        sa.select(Patient).where(Patient.mobile_phone == sender).limit(2)
+    ).all()
+    if len(found) != 1:
+        return None
+    patient = found[0]
+    other_holder = db.session.scalar(
+        sa.select(User.id).where(User.mobile_phone == sender, User.id != patient.user_id).limit(1)
+    )
+    return None if other_holder is not None else patient
 
 
 def _reply_text(handled: str, locale: str) -> str | None:

@@ -70,6 +70,7 @@ EXPECTED = {
     "member": {
         Permission.VIEW_SUMMARY,
         Permission.EDIT_PROFILE,
+        Permission.CHANGE_PHONE,
         Permission.VIEW_PLAN,
         Permission.EDIT_PLAN,
         Permission.VIEW_MESSAGES,
@@ -96,6 +97,7 @@ EXPECTED = {
         Permission.VIEW_SUMMARY,
         Permission.VIEW_AUDIT_LOG,
         Permission.EDIT_PROFILE,
+        Permission.CHANGE_PHONE,
         Permission.MANAGE_CARE_TEAM,
         Permission.VIEW_CAREGIVERS,
     },

@@ -79,10 +79,18 @@ def test_expired_code_and_bad_numbers(me):
     assert db.session.get(Patient, me["patient"].id).mobile_phone is None
 
 
-def test_only_the_patient_side_changes_the_number(me, make_member, assign, new_browser, make_user):
+def test_a_caregiver_never_changes_the_number_the_team_only_with_a_code(
+    me, make_member, assign, new_browser, make_user, grant
+):
     member = make_member()
     assign(me["patient"], member)
+    helper = make_user(Role.CAREGIVER)
+    grant(me["patient"], helper, scopes=["plan", "messages", "reminders", "goals", "decisions"])
+    b = new_browser()
+    b.login(helper.email)
+    assert b.get(me["base"]).status_code == 404
+    assert b.get(f"{me['base']}/verify").status_code == 404
     for user in (db.session.get(User, member.user_id), make_user(Role.ADMIN)):
         b = new_browser()
         b.login(user.email)
-        assert b.get(me["base"]).status_code == 404
+        assert b.get(me["base"]).status_code == 200  # the code goes to the new number

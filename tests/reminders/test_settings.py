@@ -104,7 +104,8 @@ def test_bad_settings_are_refused_and_nothing_changes(people, new_browser):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("me", 200), ("goals_cg", 200), ("plan_cg", 404), ("team", 404)],
+    # The patient's own, nobody else's: not a caregiver with "goals", not the team.
+    [("me", 200), ("goals_cg", 404), ("plan_cg", 404), ("team", 404)],
 )
 def test_who_may_change_text_settings(people, new_browser, who, status):
     pid = people["patient"].id

@@ -61,6 +61,7 @@ ADMIN_MAY = frozenset(
         Permission.VIEW_SUMMARY,
         Permission.VIEW_AUDIT_LOG,
         Permission.EDIT_PROFILE,
+        Permission.CHANGE_PHONE,  # proven with a code to the new number
         Permission.MANAGE_CARE_TEAM,
         Permission.VIEW_CAREGIVERS,
     }
