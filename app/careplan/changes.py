@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from app.careplan.models import ChangeKind, ChangeSubject, PlanChange, PlanVisit
 from app.core import audit
 from app.core.db import utcnow
-from app.core.privacy import Sensitivity, current_actor, visible
+from app.core.privacy import current_actor, visible
 from app.extensions import db
 
 AUDIT_RESOURCES = {
@@ -41,7 +41,6 @@ def record(
     subject_id: int,
     change: ChangeKind,
     title: str,
-    sensitivity: Sensitivity | None = None,
     fields: list[str] | None = None,
     actor_id: int | None = None,
     capacity: str | None = None,
@@ -57,7 +56,6 @@ def record(
         subject_id=subject_id,
         change=change,
         title=title[:200],
-        sensitivity=sensitivity,
         fields=sorted(fields) if fields else None,
         actor_id=actor_id,
         capacity=capacity or "system",

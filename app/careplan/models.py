@@ -7,11 +7,13 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.auth.models import User
+from app.careplan.decisions.models import Decision
+from app.careplan.goals.models import Goal
+from app.careplan.items.models import PlanItem
 from app.core.db import enum_column, utcnow
-from app.core.privacy import Sensitivity
 from app.extensions import db
 
 
@@ -43,8 +45,6 @@ class PlanChange(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     #: Names of the fields that changed (for "changed").
     fields: Mapped[list[str] | None] = mapped_column(sa.JSON)
-    #: Copied from the subject so hidden categories stay hidden here too.
-    sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: patient, caregiver, care_team, admin or system.
     capacity: Mapped[str] = mapped_column(sa.String(16))
@@ -65,3 +65,24 @@ class PlanVisit(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: The sensitivity of what a change is about, read from the item, goal or decision itself each
+#: time (never copied onto the change row): reclassify the thing and its history follows.
+PlanChange.sensitivity = column_property(
+    sa.case(
+        (
+            PlanChange.subject == ChangeSubject.ITEM,
+            sa.select(PlanItem.sensitivity)
+            .where(PlanItem.id == PlanChange.subject_id)
+            .scalar_subquery(),
+        ),
+        (
+            PlanChange.subject == ChangeSubject.GOAL,
+            sa.select(Goal.sensitivity).where(Goal.id == PlanChange.subject_id).scalar_subquery(),
+        ),
+        else_=sa.select(Decision.sensitivity)
+        .where(Decision.id == PlanChange.subject_id)
+        .scalar_subquery(),
+    )
+)

@@ -79,7 +79,6 @@ def _change(decision, change, actor, capacity, at) -> None:
         subject_id=decision.id,
         change=change,
         title=decision.question,
-        sensitivity=decision.sensitivity,
         actor_id=actor.id,
         capacity=capacity,
     )

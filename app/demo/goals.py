@@ -219,7 +219,6 @@ def _create(patient_id: int, spec: GoalSpec, users: dict) -> None:
         subject_id=goal.id,
         change=ChangeKind.ADDED,
         title=goal.description,
-        sensitivity=goal.sensitivity,
         actor_id=author.id,
         capacity=spec.capacity.value,
     )
@@ -249,7 +248,6 @@ def _create(patient_id: int, spec: GoalSpec, users: dict) -> None:
             subject_id=goal.id,
             change=ChangeKind.COMPLETED,
             title=goal.description,
-            sensitivity=goal.sensitivity,
             fields=["achievement_status", "lifecycle_status"],
             actor_id=author.id,
             capacity=spec.capacity.value,

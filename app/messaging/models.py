@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.auth.models import User
 from app.careplan.items.models import PlanItem
@@ -50,7 +50,9 @@ class Thread(db.Model):
     plan_item_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
     )
-    #: Copied from the plan item: hidden categories stay hidden in messages too.
+    #: Set only on a private thread (CONFIDENTIAL: between the patient and the team). What a
+    #: thread about a plan item may show is its item's sensitivity, read each time:
+    #: `effective_sensitivity`.
     sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
     status: Mapped[ThreadStatus] = mapped_column(
         enum_column(ThreadStatus), default=ThreadStatus.OPEN
@@ -129,3 +131,13 @@ class ResponseTime(db.Model):
     seconds: Mapped[int] = mapped_column()
     target_seconds: Mapped[int] = mapped_column()
     responder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+#: What the thread may show, decided when it is read: private, or as sensitive as the plan item
+#: it asks about (reclassify the item and its threads follow).
+Thread.effective_sensitivity = column_property(
+    sa.func.coalesce(
+        Thread.sensitivity,
+        sa.select(PlanItem.sensitivity).where(PlanItem.id == Thread.plan_item_id).scalar_subquery(),
+    )
+)

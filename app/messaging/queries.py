@@ -25,7 +25,7 @@ def thread_for(patient_id: int, thread_id: int, hidden: frozenset[str]) -> Threa
         .where(
             Thread.id == thread_id,
             Thread.patient_id == patient_id,
-            visible(Thread.sensitivity, hidden),
+            visible(Thread.effective_sensitivity, hidden),
         )
         .options(
             joinedload(Thread.plan_item),
@@ -72,7 +72,7 @@ def unread_counts(thread_ids: list[int], user_id: int, *, include_internal: bool
 
 
 def patient_threads(patient_id: int, hidden: frozenset[str], page: int):
-    conditions = [Thread.patient_id == patient_id, visible(Thread.sensitivity, hidden)]
+    conditions = [Thread.patient_id == patient_id, visible(Thread.effective_sensitivity, hidden)]
     total = db.session.scalar(sa.select(sa.func.count(Thread.id)).where(*conditions))
     threads = list(
         db.session.scalars(
@@ -96,7 +96,7 @@ def unread_total(patient_id: int, hidden: frozenset[str], user_id: int) -> int:
             .outerjoin(read, sa.and_(read.thread_id == Message.thread_id, read.user_id == user_id))
             .where(
                 Thread.patient_id == patient_id,
-                visible(Thread.sensitivity, hidden),
+                visible(Thread.effective_sensitivity, hidden),
                 Message.internal.is_(False),
                 sa.or_(Message.author_id.is_(None), Message.author_id != user_id),
                 Message.created_at > sa.func.coalesce(read.last_read_at, EPOCH),

@@ -55,12 +55,10 @@ def start_thread(
     now: datetime | None = None,
 ) -> Thread:
     """Open a thread. A private one is CONFIDENTIAL: hidden from every caregiver by the same
-    category filter as any sensitive plan item."""
+    category filter as any sensitive plan item. A thread about a plan item is as sensitive as
+    that item is when it is read (`Thread.effective_sensitivity`), so nothing is copied."""
     now = now or utcnow()
-    if private:
-        sensitivity = Sensitivity.CONFIDENTIAL
-    else:
-        sensitivity = plan_item.sensitivity if plan_item else None
+    sensitivity = Sensitivity.CONFIDENTIAL if private else None
     thread = Thread(
         patient_id=patient_id,
         topic=topic,

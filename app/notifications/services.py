@@ -31,7 +31,8 @@ def team_replied(thread, **_signal) -> None:
     patient = db.session.get(Patient, thread.patient_id)
     prefs = preferences(patient.id)
     path = f"/patients/{patient.id}/messages/{thread.id}"
-    sensitivity = thread.sensitivity.value if thread.sensitivity else None
+    db.session.refresh(thread, ["effective_sensitivity"])  # as the thread reads now
+    sensitivity = thread.effective_sensitivity.value if thread.effective_sensitivity else None
     for recipient in recipients_for(patient, "team_replied", sensitivity, prefs):
         queue_sms(
             patient=patient,
@@ -61,6 +62,6 @@ def team_replied(thread, **_signal) -> None:
         if (
             Scope.MESSAGES.value in (grant.scopes or [])
             and caregiver.active
-            and is_visible(thread.sensitivity, hidden_for(grant, patient))
+            and is_visible(sensitivity, hidden_for(grant, patient))
         ):
             send_template(EMAIL, caregiver, user=caregiver, link=link)

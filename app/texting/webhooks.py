@@ -255,7 +255,7 @@ def _to_team(patient: Patient, body: str) -> None:
         .where(
             Thread.patient_id == patient.id,
             Thread.status == ThreadStatus.OPEN,
-            Thread.sensitivity.is_(None),
+            Thread.effective_sensitivity.is_(None),
         )
         .order_by(Thread.last_message_at.desc())
         .limit(1)

@@ -276,18 +276,21 @@ def delete_hidden_rows(patient_id: int) -> None:
     item_ids = sa.select(PlanItem.id).where(
         PlanItem.patient_id == patient_id, PlanItem.sensitivity == BH
     )
+    # What is sensitive because of what it is about goes first, while that is still there.
     for statement in (
+        sa.delete(PlanChange).where(
+            PlanChange.patient_id == patient_id, PlanChange.sensitivity == BH
+        ),
+        sa.delete(Thread).where(
+            Thread.patient_id == patient_id, Thread.effective_sensitivity == BH
+        ),
         sa.delete(OutboundSms).where(OutboundSms.plan_item_id.in_(item_ids)),
         sa.delete(PlanFlag).where(
             PlanFlag.item_a_id.in_(item_ids) | PlanFlag.item_b_id.in_(item_ids)
         ),
-        sa.delete(Thread).where(Thread.patient_id == patient_id, Thread.sensitivity == BH),
         sa.delete(PlanItem).where(PlanItem.patient_id == patient_id, PlanItem.sensitivity == BH),
         sa.delete(Goal).where(Goal.patient_id == patient_id, Goal.sensitivity == BH),
         sa.delete(Decision).where(Decision.patient_id == patient_id, Decision.sensitivity == BH),
-        sa.delete(PlanChange).where(
-            PlanChange.patient_id == patient_id, PlanChange.sensitivity == BH
-        ),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
     db.session.commit()

@@ -136,7 +136,6 @@ def _record_change(
         subject_id=decision.id,
         change=change,
         title=decision.question,
-        sensitivity=decision.sensitivity,
         fields=fields,
         actor_id=author_id,
         capacity=capacity,

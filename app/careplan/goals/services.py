@@ -86,7 +86,6 @@ def _record(
         subject_id=goal.id,
         change=change,
         title=goal.description,
-        sensitivity=goal.sensitivity,
         fields=fields,
         actor_id=actor_id,
         capacity=capacity.value if capacity else None,

@@ -200,7 +200,6 @@ def add_item(patient_id: int, data: ItemInput) -> PlanItem:
         subject_id=item.id,
         change=ChangeKind.ADDED,
         title=item.title,
-        sensitivity=item.sensitivity,
     )
     refresh_flags(patient_id)
     plan_item_changed.send(item, added=True, fields=[])
@@ -230,7 +229,6 @@ def _saved(item: PlanItem, before: dict) -> list[str]:
         subject_id=item.id,
         change=_change_kind(before.get("status"), item.status),
         title=item.title,
-        sensitivity=item.sensitivity,
         fields=changed,
     )
     refresh_flags(item.patient_id)
