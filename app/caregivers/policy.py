@@ -48,6 +48,8 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.EDIT_PROFILE,
         P.CHANGE_PHONE,
         P.VIEW_PLAN,
+        P.VIEW_GOALS,
+        P.VIEW_DECISIONS,
         P.EDIT_PLAN,
         P.VIEW_MESSAGES,
         P.SEND_MESSAGES,
@@ -77,13 +79,39 @@ ADMIN_PERMISSIONS = frozenset(
 
 #: What each caregiver scope unlocks; any current grant also shows the summary.
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
-    Scope.PLAN: frozenset({P.VIEW_PLAN, P.COMPLETE_TASKS}),
+    Scope.PLAN: frozenset({P.VIEW_PLAN, P.VIEW_GOALS, P.VIEW_DECISIONS, P.COMPLETE_TASKS}),
     Scope.MESSAGES: frozenset({P.VIEW_MESSAGES, P.SEND_MESSAGES}),
     Scope.REMINDERS: frozenset(),
     Scope.APPOINTMENTS: frozenset({P.MANAGE_APPOINTMENTS}),
     Scope.GOALS: frozenset({P.EDIT_GOALS, P.EDIT_PREFERENCES}),
     Scope.DECISIONS: frozenset({P.TAKE_PART_IN_DECISIONS}),
 }
+
+#: Acting on a thing implies seeing it: a form sent back with an error (422) or a refusal (409)
+#: shows the thing again, so whoever may act may see, and every permission set is closed under
+#: these (a test walks every combination of scopes).
+IMPLIES: dict[Permission, frozenset[Permission]] = {
+    P.EDIT_GOALS: frozenset({P.VIEW_GOALS}),
+    P.TAKE_PART_IN_DECISIONS: frozenset({P.VIEW_DECISIONS}),
+    P.MANAGE_DECISIONS: frozenset({P.VIEW_DECISIONS}),
+    P.COMPLETE_TASKS: frozenset({P.VIEW_PLAN}),
+    P.EDIT_PLAN: frozenset({P.VIEW_PLAN}),
+    P.SEND_MESSAGES: frozenset({P.VIEW_MESSAGES}),
+    P.TRIAGE_MESSAGES: frozenset({P.VIEW_MESSAGES}),
+    P.MANAGE_CAREGIVERS: frozenset({P.VIEW_CAREGIVERS}),
+    P.EDIT_PREFERENCES: frozenset({P.VIEW_SUMMARY}),
+    P.TEXT_SETTINGS: frozenset({P.VIEW_SUMMARY}),
+    P.CHANGE_PHONE: frozenset({P.VIEW_SUMMARY}),
+    P.EDIT_PROFILE: frozenset({P.VIEW_SUMMARY}),
+}
+
+
+def with_implied(permissions) -> frozenset[Permission]:
+    found = set(permissions)
+    for permission in list(found):
+        found |= IMPLIES.get(permission, frozenset())
+    return frozenset(found)
+
 
 #: Hidden from every caregiver whatever their grant says: what the patient keeps between
 #: themselves and the care team (a teen's private thread). No grant can include it.
@@ -100,7 +128,7 @@ def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
             allowed |= SCOPE_PERMISSIONS[Scope(scope_value)]
         except ValueError:
             continue  # an unknown scope grants nothing
-    return frozenset(allowed)
+    return with_implied(allowed)
 
 
 def hidden_for(

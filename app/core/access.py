@@ -34,6 +34,8 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"  # "Who has seen my record"
     EDIT_PROFILE = "edit_profile"
     VIEW_PLAN = "view_plan"
+    VIEW_GOALS = "view_goals"  # the goals pages (with the plan, or to work on goals)
+    VIEW_DECISIONS = "view_decisions"  # the decision pages (with the plan, or to take part)
     EDIT_PLAN = "edit_plan"  # care team only
     VIEW_MESSAGES = "view_messages"
     SEND_MESSAGES = "send_messages"

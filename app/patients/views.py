@@ -58,12 +58,15 @@ def summary(patient):
             "areas": plan_queries.group_by_area(
                 plan_queries.items(patient.id, hidden, include_closed=False)
             ),
-            "goals": goal_queries.summary_goals(patient.id, hidden),
-            "decisions": decision_queries.summary_decisions(patient.id, hidden),
             "area_labels": AREA_LABELS,
             "flag_patient": FLAG_PATIENT_TEXT,
             "flag_team": FLAG_TEAM_TEXT,
         }
+    # Goals and decisions show to whoever may see them (with the plan, or to take part).
+    if can(current_user, Permission.VIEW_GOALS, patient):
+        plan["goals"] = goal_queries.summary_goals(patient.id, hidden)
+    if can(current_user, Permission.VIEW_DECISIONS, patient):
+        plan["decisions"] = decision_queries.summary_decisions(patient.id, hidden)
     return render_template(
         "patients/summary.html",
         patient=patient,

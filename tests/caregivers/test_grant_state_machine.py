@@ -51,12 +51,13 @@ DOB = date(2010, 9, 14)
 #: The spec, written out here on purpose (not read from app.caregivers.policy): what each
 #: scope lets a caregiver do. Any grant in force also shows the summary.
 SCOPE_GIVES: dict[str, frozenset[Permission]] = {
-    "plan": frozenset({P.VIEW_PLAN, P.COMPLETE_TASKS}),
+    "plan": frozenset({P.VIEW_PLAN, P.VIEW_GOALS, P.VIEW_DECISIONS, P.COMPLETE_TASKS}),
     "messages": frozenset({P.VIEW_MESSAGES, P.SEND_MESSAGES}),
     "reminders": frozenset(),
     "appointments": frozenset({P.MANAGE_APPOINTMENTS}),
-    "goals": frozenset({P.EDIT_GOALS, P.EDIT_PREFERENCES}),
-    "decisions": frozenset({P.TAKE_PART_IN_DECISIONS}),
+    # acting on goals or decisions implies seeing them (issue 11, finding 3)
+    "goals": frozenset({P.EDIT_GOALS, P.VIEW_GOALS, P.EDIT_PREFERENCES}),
+    "decisions": frozenset({P.TAKE_PART_IN_DECISIONS, P.VIEW_DECISIONS}),
 }
 ALL_SCOPES = sorted(SCOPE_GIVES)
 

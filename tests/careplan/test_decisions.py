@@ -179,9 +179,9 @@ ALLOWED = {
     "caregiver": PATIENT_SIDE,  # "plan" and "decisions" scopes
     "caregiver_plan_only": {"list", "detail"},
     "caregiver_no_scope": set(),
-    # Decision pages need VIEW_PLAN, so a "decisions"-only grant can post but not read them;
-    # the scope screen grants both.
-    "caregiver_decisions_only": {"what_matters", "question", "preference"},
+    # Taking part implies seeing the decisions (issue 11, finding 3): a "decisions"-only grant
+    # reads them and posts, without the rest of the plan.
+    "caregiver_decisions_only": {"list", "detail", "what_matters", "question", "preference"},
     "member": TEAM_SIDE,
     "other_member": set(),
     "admin": set(),

@@ -72,6 +72,8 @@ EXPECTED = {
         Permission.EDIT_PROFILE,
         Permission.CHANGE_PHONE,
         Permission.VIEW_PLAN,
+        Permission.VIEW_GOALS,
+        Permission.VIEW_DECISIONS,
         Permission.EDIT_PLAN,
         Permission.VIEW_MESSAGES,
         Permission.SEND_MESSAGES,
@@ -88,6 +90,8 @@ EXPECTED = {
     "caregiver": {
         Permission.VIEW_SUMMARY,
         Permission.VIEW_PLAN,
+        Permission.VIEW_GOALS,
+        Permission.VIEW_DECISIONS,
         Permission.VIEW_MESSAGES,
         Permission.SEND_MESSAGES,
         Permission.COMPLETE_TASKS,

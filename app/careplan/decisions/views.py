@@ -1,9 +1,10 @@
 """Shared decision pages: the list, one decision with its options and history, the team's
 "start a decision" form, and the POST-only actions of both sides.
 
-Seeing decisions needs VIEW_PLAN; the patient side's actions need TAKE_PART_IN_DECISIONS and the
-team's need MANAGE_DECISIONS. A decision of another patient, or one whose sensitive category is
-hidden from the viewer, answers 404 like anything else that is not theirs.
+Seeing decisions needs VIEW_DECISIONS; the patient side's actions need TAKE_PART_IN_DECISIONS and
+the team's MANAGE_DECISIONS, both of which imply seeing them (a 422 shows the page again). A
+decision of another patient, or one whose sensitive category is hidden from the viewer, answers
+404 like anything else that is not theirs.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _render_detail(patient, decision: Decision, status: int = 200, **forms):
 
 
 @bp.route("/patients/<int:patient_id>/decisions", endpoint="list")
-@patient_route(Permission.VIEW_PLAN, RESOURCE)
+@patient_route(Permission.VIEW_DECISIONS, RESOURCE)
 def decision_list(patient):
     rows = queries.list_decisions(patient.id, hidden())
     open_rows = [d for d in rows if d.status is DecisionStatus.OPEN]
@@ -127,7 +128,7 @@ def decision_list(patient):
 
 
 @bp.route("/patients/<int:patient_id>/decisions/<int:decision_id>")
-@patient_route(Permission.VIEW_PLAN, RESOURCE)
+@patient_route(Permission.VIEW_DECISIONS, RESOURCE)
 def detail(patient, decision_id: int):
     return _render_detail(patient, _decision_or_404(patient, decision_id))
 
@@ -173,9 +174,6 @@ def _act(
         return _render_detail(patient, decision, 422, **{form_key: form})
     do(decision, form)
     flash(done, "success")
-    if not can(current_user, Permission.VIEW_PLAN, patient):
-        # A caregiver with the "decisions" scope but not "plan" cannot open the page itself.
-        return redirect(url_for("patients.summary", patient_id=patient.id))
     return redirect(_detail_url(patient, decision, anchor))
 
 

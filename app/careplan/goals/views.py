@@ -1,7 +1,8 @@
 """Goal pages: the list, one goal with its check-ins and trend chart, and the forms to write,
 change, accept, decline, check in on and change the status of a goal.
 
-Access goes through `patient_route` only: VIEW_PLAN to see goals, EDIT_GOALS to change them.
+Access goes through `patient_route` only: VIEW_GOALS to see goals, EDIT_GOALS to change them
+(which implies seeing them, so a form sent back with an error shows nothing new).
 Rules that depend on who is acting (the care team proposes; only the patient side answers a
 proposal) live in `goals.rules`; a refusal re-shows the goal page with the reason (409).
 """
@@ -47,10 +48,8 @@ def _detail_url(patient, goal: Goal) -> str:
 
 
 def _after_change(patient, goal: Goal):
-    """Back to the goal, or to the summary for a helper who may change goals but not see them."""
-    if can(current_user, Permission.VIEW_PLAN, patient):
-        return redirect(_detail_url(patient, goal))
-    return redirect(url_for("patients.summary", patient_id=patient.id))
+    """Back to the goal (whoever may change goals may see them)."""
+    return redirect(_detail_url(patient, goal))
 
 
 def _render(template: str, status: int = 200, **context):
@@ -111,7 +110,7 @@ def _refusals_on_detail(patient, goal: Goal, **forms) -> None:
 
 
 @bp.route("/patients/<int:patient_id>/goals", endpoint="list")
-@patient_route(Permission.VIEW_PLAN, "careplan.goal")
+@patient_route(Permission.VIEW_GOALS, "careplan.goal")
 def goal_list(patient):
     return _render(
         "goals/list.html",
@@ -123,7 +122,7 @@ def goal_list(patient):
 
 
 @bp.route("/patients/<int:patient_id>/goals/<int:goal_id>")
-@patient_route(Permission.VIEW_PLAN, "careplan.goal")
+@patient_route(Permission.VIEW_GOALS, "careplan.goal")
 def detail(patient, goal_id: int):
     return _render_detail(patient, _goal_or_404(patient, goal_id))
 
