@@ -3,14 +3,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TelField
+from wtforms import EmailField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from app.auth.models import User
 from app.auth.services import normalise_email
 from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
-from app.core.forms import MultiCheckboxField, language_choices, phone_e164
+from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
 from app.extensions import db
 from app.patients.forms import care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
@@ -57,7 +57,7 @@ class InvitePatientForm(_PersonForm):
     family_name = StringField(
         _l("Family name"), validators=[DataRequired(_l("Enter a family name.")), Length(max=80)]
     )
-    date_of_birth = DateField(
+    date_of_birth = PlainDateField(
         _l("Date of birth"),
         validators=[DataRequired(_l("Enter the date of birth.")), not_in_future],
     )

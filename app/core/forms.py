@@ -8,7 +8,14 @@ import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, ValidationError
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -17,8 +24,20 @@ class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for one-button POST actions."""
 
 
+#: The dates anyone in a care plan has reason to type: a birth date, an appointment, a last day.
+#: Year 1 or 9999 is a slip (or an attack on date arithmetic, which overflows near the ends).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _in_range(day: date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(
+            _l("Enter a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
+
+
 class PlainDateField(DateField):
-    """A date field whose error message is in plain words."""
+    """A date field whose error messages are in plain words, and whose dates make sense."""
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
@@ -29,6 +48,20 @@ class PlainDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a date, for example 2025-06-30.")) from None
+        _in_range(self.data)  # the field is in error; its own validators still say theirs
+
+
+class PlainDateTimeField(DateTimeLocalField):
+    """A local date and time (the browser's datetime-local), in the same sane range."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            _in_range(self.data.date())
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,9 +1,28 @@
-"""Security headers on every response, and trusting a reverse proxy only when told to."""
+"""Security headers on every response, trusting a reverse proxy only when told to, and one rule
+for control characters in what a client sends."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import re
+
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+#: C0 control characters but tab, line feed and carriage return, and DEL: nobody types them,
+#: PostgreSQL refuses NUL in text, and escapes in names would reach logs and screens.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters() -> bool:
+    """Anywhere in the path, the query string or the form (names and values)."""
+    if CONTROL_CHARACTERS.search(request.path):
+        return True
+    for data in (request.args, request.form):
+        for key, values in data.lists():
+            if CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(v) for v in values):
+                return True
+    return False
+
 
 CSP = "; ".join(
     [
@@ -27,6 +46,11 @@ def register(app: Flask) -> None:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
+
+    @app.before_request
+    def refuse_control_characters():
+        if has_control_characters():
+            abort(400)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -8,8 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
     SelectField,
     StringField,
@@ -35,6 +33,7 @@ from app.careplan.items.models import (
 )
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
+from app.core.forms import PlainDateField, PlainDateTimeField
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Discipline
@@ -115,9 +114,8 @@ class PlanItemForm(FlaskForm):
         _l("Prescriber not on the team"), validators=[Optional(), Length(max=120)]
     )
 
-    starts_at = DateTimeLocalField(
+    starts_at = PlainDateTimeField(
         _l("Date and time"),
-        format="%Y-%m-%dT%H:%M",
         validators=[Optional()],
         description=_l("In the patient's time zone."),
     )
@@ -132,7 +130,7 @@ class PlanItemForm(FlaskForm):
 
     schedule = SelectField(_l("How often"), validators=[Optional()])
     weekday = SelectField(_l("Day of the week"), validators=[Optional()])
-    due_date = DateField(_l("Due date"), validators=[Optional()])
+    due_date = PlainDateField(_l("Due date"), validators=[Optional()])
 
     code = StringField(
         _l("Code"),
@@ -144,7 +142,7 @@ class PlanItemForm(FlaskForm):
     ordering_provider_name = StringField(
         _l("Ordered by (not on the team)"), validators=[Optional(), Length(max=120)]
     )
-    ordered_on = DateField(_l("Ordered on"), validators=[Optional()])
+    ordered_on = PlainDateField(_l("Ordered on"), validators=[Optional()])
 
     resource_url = StringField(
         _l("Link to read or watch"), validators=[Optional(), Length(max=300)]
