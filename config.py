@@ -80,6 +80,14 @@ def dev_secret_key() -> str:
     return path.read_text().strip()
 
 
+def check_secret_key(key: str) -> None:
+    """Long and not trivially guessable: 32+ characters, not a few repeated ones."""
+    if len(key) < 32:
+        raise RuntimeError("SECRET_KEY must be at least 32 characters in production")
+    if len(set(key)) < 12:
+        raise RuntimeError("SECRET_KEY looks made by hand; use secrets.token_urlsafe(48)")
+
+
 def check_rules(config: dict) -> None:
     check_ages(config)
     check_categories(config)
@@ -247,24 +255,32 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
 
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "REDIS_URL")
 
     @classmethod
     def validate(cls, config: dict) -> None:
         missing = [name for name in cls.REQUIRED if not os.environ.get(name)]
         if missing:
             raise RuntimeError("Refusing to start in production without: " + ", ".join(missing))
-        if len(config["SECRET_KEY"]) < 32:
-            raise RuntimeError("SECRET_KEY must be at least 32 characters in production")
+        check_secret_key(config["SECRET_KEY"])
+        if env_bool("FLASK_DEBUG", False) or config.get("DEBUG"):
+            raise RuntimeError("Refusing to start in production with FLASK_DEBUG (the debugger)")
         if config["MAIL_BACKEND"] == "outbox":
             raise RuntimeError(
                 "MAIL_BACKEND=outbox keeps sign-in links readable by admins; "
                 "set MAIL_BACKEND=smtp in production"
             )
-        if config["SMS_BACKEND"] == "twilio":
-            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
-                if not config.get(name):
-                    raise RuntimeError(f"Refusing to start with SMS_BACKEND=twilio without {name}")
+        if config["SMS_BACKEND"] != "twilio":
+            raise RuntimeError(
+                "SMS_BACKEND=outbox keeps texts (links, codes) on the server; "
+                "set SMS_BACKEND=twilio in production"
+            )
+        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+            if not config.get(name):
+                raise RuntimeError(f"Refusing to start with SMS_BACKEND=twilio without {name}")
+        if not config["REDIS_URL"]:
+            # Several workers on several hosts: a limit kept in each worker's memory is no limit.
+            raise RuntimeError("Refusing to start in production without REDIS_URL (rate limits)")
         if not config["PUBLIC_BASE_URL"].startswith("https://"):
             raise RuntimeError("PUBLIC_BASE_URL must be https:// in production")
         check_rules(config)

@@ -13,19 +13,31 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         create_app("production")
 
 
-def test_production_refuses_the_mail_outbox(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/cc")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example")
+def test_production_refuses_the_mail_outbox(production_env):
     with pytest.raises(RuntimeError, match="MAIL_BACKEND"):
-        create_app(
-            "production",
-            {
-                "SECRET_KEY": "x" * 40,
-                "MAIL_BACKEND": "outbox",
-                "PUBLIC_BASE_URL": "https://portal.example",
-            },
-        )
+        create_app("production", {**production_env, "MAIL_BACKEND": "outbox"})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
+        ({"SECRET_KEY": "x" * 40}, "SECRET_KEY looks made by hand"),
+        ({"SECRET_KEY": "short"}, "at least 32"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
+        ({"DEBUG": True}, "FLASK_DEBUG"),
+        ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_production_refuses_what_would_leak_or_not_hold(production_env, change, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app("production", {**production_env, **change})
+
+
+def test_production_refuses_the_debugger_from_the_environment(production_env, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="FLASK_DEBUG"):
+        create_app("production", production_env)
 
 
 def test_production_starts_with_its_secrets(production_app):

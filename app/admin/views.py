@@ -26,8 +26,9 @@ from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail
 from app.core.pagination import page_arg, page_count
 from app.extensions import db
-from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
+from app.patients.models import Patient
 from app.team.models import CareTeamMember, Discipline
+from app.texting.labels import PURPOSE_LABELS, STATUS_LABELS
 from app.texting.models import OutboundSms
 
 PER_PAGE = 25
@@ -212,7 +213,7 @@ def toggle_active(user_id: int):
 
 
 @bp.route("/outbox")
-@no_patient_data("texts and emails the system sent; they never carry health details")
+@no_patient_data("delivery status of texts and emails; never what they say")
 def outbox():
     page = page_arg()
     total = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)))
@@ -228,21 +229,12 @@ def outbox():
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    # A patient who chose detailed texts gets medicines and clinics named; admins see no
-    # clinical content, so those reminder bodies are withheld here.
-    detailed = set(
-        db.session.scalars(
-            sa.select(PatientPreferences.patient_id).where(
-                PatientPreferences.patient_id.in_({t.patient_id for t in texts if t.patient_id}),
-                PatientPreferences.detailed_texts.is_(True),
-            )
-        )
-    )
     return render_template(
         "admin/outbox.html",
         emails=emails,
         texts=texts,
-        withheld={t.id for t in texts if t.patient_id in detailed and t.purpose in REMINDER_KINDS},
+        purposes=PURPOSE_LABELS,
+        statuses=STATUS_LABELS,
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),

@@ -113,9 +113,17 @@ def idle_limit(user: User) -> timedelta:
     return timedelta(minutes=cfg["PATIENT_IDLE_MINUTES"])
 
 
+#: Session keys a domain registers because they belong to the browser, not to who signs in
+#: (a caregiver invitation's code entered before signing in to accept it).
+KEPT_AT_SIGN_IN: set[str] = set()
+
+
 def start_session(user: User) -> UserSession:
-    """Sign the user in on this device with a fresh session id (no fixation)."""
+    """Sign the user in on this device with a fresh session id (no fixation). What this
+    browser proved before signing in (KEPT_AT_SIGN_IN) survives it."""
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
     session.clear()
+    session.update(kept)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = UserSession(

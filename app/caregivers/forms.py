@@ -9,7 +9,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TelField, ValidationError
+from wtforms import (
+    EmailField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.auth import services as auth_services
@@ -292,3 +299,18 @@ class ContinuingAuthorityForm(FlaskForm):
             "into the chart."
         ),
     )
+
+
+class ProofForm(FlaskForm):
+    """The code sent to where an invitation went: proof that whoever accepts holds it."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    send = SubmitField(_l("Send me a code"))
+
+    def validate_code(self, field):
+        if not self.send.data and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the 6-digit code."))

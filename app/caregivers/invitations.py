@@ -32,10 +32,19 @@ from app.core.signals import grant_changed, grant_ended
 from app.core.urls import public_url_for
 from app.extensions import db
 from app.patients.models import Patient
+from app.texting import bodies
 from app.texting.models import OutboundSms
 from app.texting.outbox import queue_sms
 
 SMS_PURPOSE = "caregiver_invite"
+SMS_PURPOSE_PROOF = "caregiver_code"
+PROOF_MINUTES = 10
+PROOF_TRIES = 5
+PROOF_SENDS = 5
+
+
+class ProofError(Exception):
+    """The code that proves who accepts is wrong, old or tried too often (shown as it is)."""
 
 
 class InvitationError(Exception):
@@ -192,6 +201,113 @@ def cancel(invitation: CaregiverInvitation) -> bool:
         patient_id=invitation.patient_id,
     )
     return True
+
+
+# ---------------------------------------------------------------- proving the address
+
+
+def already_proven(invitation: CaregiverInvitation, user: User | None) -> bool:
+    """A signed-in caregiver whose verified phone is the one the link was texted to needs no
+    code. An account's email is not proof (an account made from a texted link may type any
+    address), so an emailed invitation always asks for the code sent to that address."""
+    return bool(
+        user is not None
+        and invitation.phone
+        and user.mobile_phone == invitation.phone
+        and user.mobile_phone_verified_at is not None
+    )
+
+
+def send_proof(invitation: CaregiverInvitation, patient: Patient) -> None:
+    """Send a fresh code to the email or phone the invitation went to; the link alone (which
+    may have been forwarded, logged or read over a shoulder) is not enough to accept it.
+    Raises ProofError after PROOF_SENDS codes: nobody can make us text a number without end."""
+    now = utcnow()
+    code = f"{secrets.randbelow(10**6):06d}"
+    result = db.session.execute(
+        sa.update(CaregiverInvitation)
+        .where(
+            CaregiverInvitation.id == invitation.id,
+            CaregiverInvitation.proof_sends < PROOF_SENDS,
+        )
+        .values(
+            proof_code_hash=hash_token(code),
+            proof_expires_at=now + timedelta(minutes=PROOF_MINUTES),
+            proof_attempts=0,
+            proof_sends=CaregiverInvitation.proof_sends + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invitation)
+    if result.rowcount != 1:
+        raise ProofError(
+            _(
+                "We sent as many codes as we can. "
+                "Ask the person who invited you to invite you again."
+            )
+        )
+    if invitation.phone:
+        locale = recipient_locale(patient)
+        queue_sms(
+            patient=patient,
+            to=invitation.phone,
+            user_id=None,
+            purpose=SMS_PURPOSE_PROOF,
+            locale=locale,
+            body=bodies.code(locale=locale, code=code, minutes=PROOF_MINUTES),
+            send_after=now,
+        )
+    else:
+        send_template(
+            "caregivers/email/invitation_code.txt",
+            patient,
+            email=invitation.email,
+            invitee=invitation.name,
+            code=code,
+            minutes=PROOF_MINUTES,
+        )
+
+
+def check_proof(invitation: CaregiverInvitation, code: str) -> None:
+    """Raise ProofError unless `code` is the one sent. Every try counts (the caller commits),
+    in one UPDATE, so tries sent at the same moment cannot all read "no tries yet"; the right
+    code works once."""
+    now = utcnow()
+    if invitation.proof_code_hash is None or invitation.proof_expires_at <= now:
+        raise ProofError(_("This code has expired. Ask for a new one."))
+    pending = sa.and_(
+        CaregiverInvitation.id == invitation.id,
+        CaregiverInvitation.proof_code_hash.is_not(None),
+        CaregiverInvitation.proof_expires_at > now,
+    )
+    counted = db.session.execute(
+        sa.update(CaregiverInvitation)
+        .where(pending, CaregiverInvitation.proof_attempts < PROOF_TRIES)
+        .values(proof_attempts=CaregiverInvitation.proof_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if counted.rowcount != 1:
+        db.session.refresh(invitation)
+        if invitation.proof_code_hash is None:
+            raise ProofError(_("This code has expired. Ask for a new one."))
+        raise ProofError(_("Too many wrong tries. Ask for a new code."))
+    used = db.session.execute(
+        sa.update(CaregiverInvitation)
+        .where(pending, CaregiverInvitation.proof_code_hash == hash_token((code or "").strip()))
+        .values(proof_code_hash=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invitation)
+    if used.rowcount != 1:
+        raise ProofError(_("That code is not right. Check it and try again."))
+
+
+def masked_address(invitation: CaregiverInvitation) -> str:
+    """Where the code goes, without showing all of it ("a…@example.test", "…0142")."""
+    if invitation.phone:
+        return "…" + invitation.phone[-4:]
+    local, _sep, domain = (invitation.email or "").partition("@")
+    return f"{local[:1]}…@{domain}"
 
 
 # ---------------------------------------------------------------- accept

@@ -151,6 +151,12 @@ class CaregiverInvitation(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    #: Proof that whoever accepts holds the email or phone the link went to: sha256 of a
+    #: 6-digit code sent there, until when it works, the tries on it and the codes sent.
+    proof_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    proof_expires_at: Mapped[datetime | None] = mapped_column()
+    proof_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    proof_sends: Mapped[int] = mapped_column(default=0, server_default="0")
 
     patient: Mapped[Patient] = relationship(lazy="raise")
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="raise")

@@ -8,7 +8,17 @@ the invitee's link at /caregivers/accept/<token>.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +31,7 @@ from app.caregivers.forms import (
     ChangeAccessForm,
     InviteForm,
     NewCaregiverAccountForm,
+    ProofForm,
     category_choices,
 )
 from app.caregivers.invitations import InvitationError
@@ -258,6 +269,57 @@ def end_grant(patient, grant_id: int):
 # ---------------------------------------------------------------- the invitee's side
 
 
+#: Invitations whose code this browser entered (kept in the signed session, and across
+#: signing in to accept with an existing account).
+PROOF_KEY = "invitation_proofs"
+auth_services.KEPT_AT_SIGN_IN.add(PROOF_KEY)
+
+
+def _forget_proof(invitation) -> None:
+    session[PROOF_KEY] = [i for i in session.get(PROOF_KEY, []) if i != invitation.id]
+
+
+def _prove(invitation, patient, token: str, scopes):
+    """Accepting needs a code sent to where the link went: "send me a code", then the code."""
+    form = ProofForm()
+    status = 200
+    if form.validate_on_submit():
+        if form.send.data:
+            try:
+                invitations.send_proof(invitation, patient)
+            except invitations.ProofError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(
+                    _("We sent a code to %(where)s.", where=invitations.masked_address(invitation)),
+                    "info",
+                )
+            return redirect(url_for("caregivers.accept", token=token))
+        try:
+            invitations.check_proof(invitation, form.code.data)
+        except invitations.ProofError as exc:
+            # 200, not 4xx: the wrong try must be counted (committed) against guessing.
+            form.code.errors.append(str(exc))
+        else:
+            session[PROOF_KEY] = [*session.get(PROOF_KEY, []), invitation.id][-5:]
+            return redirect(url_for("caregivers.accept", token=token))
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "caregivers/accept_prove.html",
+            invitation=invitation,
+            patient=patient,
+            scopes=scopes,
+            form=form,
+            sent=invitation.proof_code_hash is not None or bool(form.code.errors),
+            where=invitations.masked_address(invitation),
+            minutes=invitations.PROOF_MINUTES,
+        ),
+        status,
+    )
+
+
 def _link_problem(reason: str):
     status = 400 if reason == "invalid" else 410
     return render_template("caregivers/link_problem.html", reason=reason), status
@@ -275,22 +337,27 @@ def accept(token: str):
         return _link_problem(exc.reason)
     patient = invitation.patient
     scopes = [SCOPE_LABELS[s] for s in SCOPE_LABELS if s.value in (invitation.scopes or [])]
+    if current_user.is_authenticated and current_user.role is not Role.CAREGIVER:
+        # Nothing is written: a patient, care team or admin account cannot be a caregiver.
+        return (
+            render_template(
+                "caregivers/accept_wrong_account.html", invitation=invitation, patient=patient
+            ),
+            403,
+        )
+    user = current_user if current_user.is_authenticated else None
+    proven = invitation.id in session.get(PROOF_KEY, [])
+    if not proven and not invitations.already_proven(invitation, user):
+        return _prove(invitation, patient, token, scopes)
 
     if current_user.is_authenticated:
-        if current_user.role is not Role.CAREGIVER:
-            # Nothing is written: a patient, care team or admin account cannot be a caregiver.
-            return (
-                render_template(
-                    "caregivers/accept_wrong_account.html", invitation=invitation, patient=patient
-                ),
-                403,
-            )
         form = EmptyForm()
         if form.validate_on_submit():
             try:
                 invitations.accept(invitation, current_user._get_current_object())
             except InvitationError as exc:
                 return _link_problem(exc.reason)
+            _forget_proof(invitation)
             flash(_("You now help %(name)s.", name=patient.display_name), "success")
             return redirect(url_for("patients.summary", patient_id=patient.id))
         return render_template(
@@ -329,6 +396,7 @@ def accept(token: str):
                 invitations.accept(invitation, user)
             except InvitationError as exc:
                 return _link_problem(exc.reason)
+            _forget_proof(invitation)
             auth_services.start_session(user)
             flash(
                 _(

@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core import audit
@@ -52,12 +50,7 @@ def start(patient, phone: str) -> PhoneVerification:
         expires_at=now + timedelta(minutes=CODE_MINUTES),
     )
     db.session.add(row)
-    with force_locale(locale):
-        body = _(
-            "CareCircle: your code is %(code)s. It works for %(minutes)d minutes.",
-            code=code,
-            minutes=CODE_MINUTES,
-        )
+    body = bodies.code(locale=locale, code=code, minutes=CODE_MINUTES)
     # Asked for right now by the person holding the phone: quiet hours do not apply.
     queue_sms(
         patient=patient,

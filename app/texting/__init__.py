@@ -12,5 +12,7 @@ bp = Blueprint("texting", __name__)
 
 def init_app(app: Flask) -> None:
     from app.texting import views, webhooks  # noqa: F401  (routes on bp)
+    from app.texting.cli import outbox
 
     app.register_blueprint(bp)
+    app.cli.add_command(outbox)

@@ -139,3 +139,13 @@ def number_changed(*, locale: str, help_phone: str) -> str:
             "this, call %(phone)s.",
             phone=help_phone,
         )
+
+
+def code(*, locale: str, code: str, minutes: int) -> str:
+    """A one-time code (a new phone number, an invitation accepted): the code and nothing else."""
+    with force_locale(locale):
+        return _(
+            "CareCircle: your code is %(code)s. It works for %(minutes)d minutes.",
+            code=code,
+            minutes=minutes,
+        )

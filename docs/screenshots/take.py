@@ -94,8 +94,43 @@ def main() -> None:
                 page.screenshot(path=str(OUT / name), full_page=True)
                 print("wrote", OUT / name)
                 ctx.close()
+            invitation_shots(browser, base, app)
             browser.close()
         server.shutdown()
+
+
+def invitation_shots(browser, base: str, app) -> None:
+    """James invites Bea; Bea opens the link on her phone and is asked for the emailed code."""
+    import re
+
+    import sqlalchemy as sa
+
+    from app.core.mail import OutboundEmail
+
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    login(page, base, "james")
+    page.goto(base + "/patients/2/caregivers/invite")
+    page.fill("#full_name", "Bea Carter")
+    page.fill("#email", "bea@example.test")
+    page.fill("#relationship", "sister")
+    page.click("main button[type=submit]")
+    ctx.close()
+    with app.app_context():
+        body = db.session.scalars(
+            sa.select(OutboundEmail).order_by(OutboundEmail.id.desc())
+        ).first()
+        link = re.search(r"/caregivers/accept/\S+", body.body).group(0)
+    ctx = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+    )
+    page = ctx.new_page()
+    page.goto(base + link)
+    page.click("button:has-text('Send me a code')")
+    page.wait_for_load_state()
+    page.screenshot(path=str(OUT / "invitation-code.png"), full_page=True)
+    print("wrote", OUT / "invitation-code.png")
+    ctx.close()
 
 
 def login(page, base: str, who: str) -> None:

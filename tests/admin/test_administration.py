@@ -61,15 +61,20 @@ def test_an_admin_cannot_turn_off_their_own_account(make_user, new_browser):
     assert db.session.get(User, me.id).active is True
 
 
-def test_the_outbox_withholds_reminders_that_may_name_medicines(
+def test_the_delivery_page_never_shows_what_a_text_or_email_says(
     make_user, make_patient, new_browser
 ):
-    detailed = make_patient(given="Dee", family="Tailed")
-    discreet = make_patient(given="Dis", family="Creet")
-    db.session.add(PatientPreferences(patient_id=detailed.id, detailed_texts=True))
-    for patient, body, purpose in [
-        (detailed, "CareCircle: time to take Sertraline. http://x/r/a", "medication"),
-        (discreet, "CareCircle: a reminder from your care plan. http://x/r/c", "medication"),
+    """Sign-in links, phone codes and detailed reminders are for one person; an admin who could
+    read them could take a caregiver invitation meant for someone else (issue 11, finding 4)."""
+    patient = make_patient(given="Dee", family="Tailed")
+    db.session.add(PatientPreferences(patient_id=patient.id, detailed_texts=True))
+    for body, purpose in [
+        ("CareCircle: time to take Sertraline. http://x/r/a", "medication"),
+        (
+            "CareCircle: Jo invited you to help. Accept: http://x/caregivers/accept/SECRET",
+            "caregiver_invite",
+        ),
+        ("CareCircle: your code is 482913.", "verify"),
     ]:
         db.session.add(
             OutboundSms(
@@ -82,8 +87,29 @@ def test_the_outbox_withholds_reminders_that_may_name_medicines(
             )
         )
     db.session.commit()
-    page = signed_in(new_browser, make_user(Role.ADMIN)).get("/admin/outbox")
-    html = page.get_data(as_text=True)
-    assert "Sertraline" not in html
-    assert "Not shown: this patient chose texts that may name medicines or clinics." in html
-    assert "a reminder from your care plan" in html
+    html = signed_in(new_browser, make_user(Role.ADMIN)).get("/admin/outbox").get_data(as_text=True)
+    for secret in ("Sertraline", "SECRET", "482913", "/r/a", "accept"):
+        assert secret not in html
+    for purpose in (
+        "Medicine reminder",
+        "Invitation to a helper",
+        "Code to check your phone number",
+    ):
+        assert purpose in html
+
+
+def test_developers_read_the_outbox_from_the_shell(app, runner, make_patient):
+    from app.texting.outbox import queue_sms
+
+    patient = make_patient()
+    queue_sms(
+        patient=patient,
+        to="+15035550100",
+        user_id=None,
+        purpose="verify",
+        locale="en",
+        body="CareCircle: your code is 482913.",
+    )
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "show", "--to", "+15035550100"])
+    assert "482913" in result.output

@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def live_app(live_server):
+    """The app behind `live_server` (to read what it emailed, as the recipient would)."""
+    return live_server.app
+
+
+class LiveServer(str):
+    """The live server's base URL, carrying its app."""
+
+    app = None
+
+
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a real socket, with its own SQLite database holding the demo data."""
     from werkzeug.serving import make_server
@@ -61,7 +73,9 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    url.app = app
+    yield url
     server.shutdown()
 
 

@@ -171,3 +171,48 @@ def test_wrong_password_shows_a_clear_message(phone, live_server, login):
     login(phone, "maria@demo.carecircle.test", "wrong password!")
     text = phone.locator(".error").first.inner_text()
     assert re.search(r"do not match|no coinciden", text)
+
+
+def test_accepting_an_invitation_with_the_emailed_code_on_a_phone(
+    phone, chromium, live_server, live_app, login
+):
+    import sqlalchemy as sa
+
+    from app.core.mail import OutboundEmail
+    from app.extensions import db
+
+    def newest_email_to(address):
+        with live_app.app_context():
+            return db.session.scalars(
+                sa.select(OutboundEmail)
+                .where(OutboundEmail.to_address == address)
+                .order_by(OutboundEmail.id.desc())
+            ).first()
+
+    login(phone, "james@demo.carecircle.test")
+    phone.goto(f"{live_server}/patients/2/caregivers/invite")
+    phone.fill("#full_name", "Bea Carter")
+    phone.fill("#email", "bea@example.test")
+    phone.fill("#relationship", "sister")
+    phone.click("main button[type=submit]")
+    link = re.search(r"/caregivers/accept/\S+", newest_email_to("bea@example.test").body).group(0)
+
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="en-US"
+    )
+    bea = context.new_page()
+    try:
+        check_page(bea, live_server + link)
+        assert "Create my account" not in bea.content()
+        bea.click("button:has-text('Send me a code')")
+        bea.wait_for_load_state()
+        assert "We sent a code to b…@example.test." in bea.content()
+        check_page(bea, bea.url)
+        code = re.search(r"\b\d{6}\b", newest_email_to("bea@example.test").body).group(0)
+        bea.fill("#code", code)
+        bea.click("button:has-text('Continue')")
+        bea.wait_for_load_state()
+        assert "Create my account and accept" in bea.content()
+        check_page(bea, bea.url)
+    finally:
+        context.close()

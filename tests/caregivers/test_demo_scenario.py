@@ -13,6 +13,7 @@ from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.messaging.models import Thread
 from app.patients.models import Patient
+from tests.fixtures.invitations import prove
 from tests.fixtures.mail import link_in, outbox_emails
 
 
@@ -42,6 +43,7 @@ def test_james_invites_ana_then_ends_her_access(app, seeded, new_browser):
     }
     assert jim.post(f"{base}/caregivers/invite", invite).status_code == 302
     link = link_in(outbox_emails()[-1].body)
+    assert prove(ana, link)  # the code emailed to her, as the link was
     assert "Accept as Ana Carter" in ana.get(link).get_data(as_text=True)
     assert ana.post(link, {}).status_code == 302
     [grant] = db.session.scalars(

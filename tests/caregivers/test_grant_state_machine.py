@@ -41,6 +41,7 @@ from app.messaging import services as messaging
 from app.messaging.models import Topic
 from app.team.models import Discipline, OrganizationKind
 from tests.fixtures.browser import signed_in
+from tests.fixtures.invitations import prove
 from tests.fixtures.mail import link_in, outbox_emails
 from tests.fixtures.plan import add
 
@@ -609,6 +610,7 @@ def test_delegate_grant_from_first_click_to_its_end_date(
     link = link_in(
         next(e for e in reversed(outbox_emails()) if e.to_address == w.caregiver.email).body
     )
+    assert prove(walk.browser, link)
     accepted = walk.browser.post(link, {}, form_url=link)
     assert accepted.status_code == 302, accepted.get_data(as_text=True)
     renewed = grant_of(w.caregiver)

@@ -12,7 +12,7 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.texting.models import OutboundSms
 from tests.fixtures.browser import signed_in
-from tests.fixtures.invitations import accept_as_new, invite
+from tests.fixtures.invitations import NEW_PASSWORD, accept_as_new, invite, prove
 from tests.fixtures.mail import link_in, outbox_emails
 
 HEALTH_WORDS = ("plan", "message", "decision", "goal", "health", "behavioral", "reminder")
@@ -61,9 +61,23 @@ def test_invite_by_email_then_accept_with_a_new_account(james, james_browser, ne
     assert opened.status_code == 200
     html = opened.get_data(as_text=True)
     assert "Jim invited you to help with their care" in html
-    assert 'value="ana.walker@example.test"' in html  # the email is filled in for them
+    # The link alone is not enough: a code goes to the address, shown only in part.
+    assert "we email a code to the address it was sent to (a…@example.test)" in html
+    assert "ana.walker@example.test" not in html and "Password" not in html
 
-    ana_browser, response = accept_as_new(new_browser, link, email="someone.else@example.test")
+    ana_browser = new_browser()
+    assert prove(ana_browser, link)
+    html = ana_browser.get(link).get_data(as_text=True)
+    assert 'value="ana.walker@example.test"' in html  # the email is filled in for them
+    response = ana_browser.post(
+        link,
+        {
+            "full_name": "Ana Walker",
+            "email": "someone.else@example.test",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/patients/{james.id}")
     ana = db.session.scalar(sa.select(User).where(User.full_name == "Ana Walker"))
@@ -126,7 +140,7 @@ def test_invite_by_text_then_accept_proves_the_mobile_number(
     assert ana.mobile_phone_verified_at == now
 
 
-def test_existing_caregiver_signs_in_and_accepts_with_one_click(
+def test_existing_caregiver_enters_the_code_signs_in_and_accepts_with_one_click(
     james, james_browser, new_browser, make_user, make_patient, grant
 ):
     ana = make_user(Role.CAREGIVER, email="ana@example.test", name="Ana Walker")
@@ -136,6 +150,7 @@ def test_existing_caregiver_signs_in_and_accepts_with_one_click(
     link = link_in(outbox_emails()[0].body)
 
     b = new_browser()
+    assert prove(b, link)  # the code emailed to where the link went
     page = b.get(link).get_data(as_text=True)
     assert "I already have an account" in page
     login = b.post(
