@@ -13,11 +13,12 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve test lint translations migrate seed clean screenshots bench bench-sms bench-plan
+.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
 	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make outbox - the demo's newest emails and texts, with their links and codes"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
@@ -41,6 +42,9 @@ demo: translations seed
 
 serve: translations migrate
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+outbox: $(STAMP)
+	$(BIN)/flask outbox show
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

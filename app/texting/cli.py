@@ -32,9 +32,14 @@ def show_command(to: str | None, last: int) -> None:
     if to:
         emails = emails.where(OutboundEmail.to_address == to.strip().lower())
         texts = texts.where(OutboundSms.to_number == to.strip())
+    shown = 0
     for email in db.session.scalars(emails):
         click.echo(f"--- email to {email.to_address} ({email.status}): {email.subject}")
         click.echo(email.body)
+        shown += 1
     for text in db.session.scalars(texts):
         click.echo(f"--- text to {text.to_number} ({text.status}, {text.purpose})")
         click.echo(text.body)
+        shown += 1
+    if not shown:
+        click.echo("The outbox is empty.")
