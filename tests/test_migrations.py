@@ -40,18 +40,62 @@ def test_upgrade_from_empty_matches_the_models(empty_app):
         assert diff == [], f"models and migrations disagree: {diff}"
 
 
-def test_migrated_audit_table_is_append_only(empty_app):
+def test_migrated_audit_rows_are_linked_and_the_table_stays_append_only(empty_app):
+    """Rows written before the chain existed are linked in the order they were written."""
+    from app.core import audit
+
     with empty_app.app_context():
-        upgrade()
+        upgrade(revision="b2d4f6a8c0e1")
         with db.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO audit_events (occurred_at, capacity, action, resource) "
-                    "VALUES (CURRENT_TIMESTAMP, 'system', 'view', 'test')"
+            for action in ("view", "update", "view"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO audit_events (occurred_at, capacity, action, resource) "
+                        "VALUES (CURRENT_TIMESTAMP, 'system', :a, 'test')"
+                    ),
+                    {"a": action},
                 )
+        upgrade()
+        report = audit.verify(db.session)
+        assert (report.ok, report.rows) == (True, 3)
+        rows = db.session.execute(
+            sa.select(audit.AuditEvent.id, audit.AuditEvent.chain_seq).order_by(
+                audit.AuditEvent.id
             )
-        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM audit_events"))
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, 1), (2, 2), (3, 3)]
+        audit.write(db.session, [{**_event(), "action": "create"}])
+        db.session.commit()
+        assert audit.verify(db.session).rows == 4
+        db.session.rollback()  # its reads would hold TRUNCATE back rather than let it be refused
+        for statement in (
+            "DELETE FROM audit_events",
+            "UPDATE audit_events SET action = 'view'",
+            "TRUNCATE audit_events" if ON_POSTGRES else "REPLACE INTO audit_events "
+            "(id, occurred_at, capacity, action, resource, chain_seq, prev_hash, row_hash) "
+            "VALUES (1, CURRENT_TIMESTAMP, 'system', 'view', 'x', 99, 'a', 'b')",
+        ):
+            with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+        assert audit.verify(db.session).rows == 4
+        db.session.remove()
+
+
+def _event() -> dict:
+    from app.core.db import utcnow
+
+    return {
+        "occurred_at": utcnow(),
+        "actor_id": None,
+        "capacity": "system",
+        "acting_for_patient_id": None,
+        "patient_id": None,
+        "action": "view",
+        "resource": "test",
+        "resource_id": None,
+        "endpoint": None,
+        "ip_address": None,
+    }
 
 
 def test_downgrade_to_empty_and_up_again(empty_app):

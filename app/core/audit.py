@@ -1,23 +1,35 @@
 """The audit trail: who saw or changed which patient's data, for whom, when, from where.
 
-Rows are append-only: the ORM refuses updates and deletes, and database triggers (created by the
-migration and by `create_all`) refuse them too, on SQLite and PostgreSQL.
+Rows are append-only and tamper-evident:
+- the ORM refuses updates and deletes, and database triggers refuse UPDATE and DELETE, and
+  also TRUNCATE (PostgreSQL) and REPLACE / INSERT OR REPLACE over an existing row (SQLite);
+- on PostgreSQL the app connects as a role that may only INSERT and SELECT on this table
+  (app.core.dbroles), so it can neither disable those triggers nor truncate;
+- every row is a link of a hash chain: `chain_seq` numbers the rows without gaps, `prev_hash`
+  is the previous row's `row_hash`, and `row_hash` is the SHA-256 of `prev_hash` and the row's
+  own content. Changing, removing or inserting a row anywhere breaks the chain from there on,
+  and `flask audit verify` names the first broken row. (Cutting rows off the end leaves a
+  shorter valid chain: record the head that `verify` prints somewhere else to catch that.)
 
 Events are collected during the request and written by the request hooks in `app.core.uow`:
 with the request's changes when it succeeds; when it fails, only its "view" events are written,
 so a refused or invalid request leaves its "who looked" trace and never claims a change that
-was rolled back.
+was rolled back. Outside a request (a CLI job) events wait in the session and are written just
+before it commits. Every insert goes through `write`, which links the rows under a lock.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import utcnow
 from app.core.privacy import Capacity, current_actor
@@ -50,6 +62,10 @@ class AuditEvent(db.Model):
     #: The HTTP endpoint (never the URL: no query strings, no tokens).
     endpoint: Mapped[str | None] = mapped_column(sa.String(96))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    #: The hash chain (see the module docstring): 1, 2, 3... in the order rows were linked.
+    chain_seq: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -64,6 +80,11 @@ APPEND_ONLY_DDL = {
         "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
         "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
         "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+        # REPLACE deletes the row it collides with without firing delete triggers.
+        "CREATE TRIGGER audit_events_no_replace BEFORE INSERT ON audit_events "
+        "WHEN EXISTS (SELECT 1 FROM audit_events WHERE id = NEW.id "
+        "OR chain_seq = NEW.chain_seq) "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
     ],
     "postgresql": [
         "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger "
@@ -71,6 +92,8 @@ APPEND_ONLY_DDL = {
         "RAISE EXCEPTION 'audit_events is append-only'; END $$",
         "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
         "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
     ],
 }
 
@@ -102,7 +125,7 @@ def record(
     Actor and capacity default to the current actor (`g.actor`, set by `patient_route`; the
     system in a job). In a request the event waits for the request hook, which writes it with
     the request's changes, or alone if the request failed. Outside a request (a CLI job) the
-    row is added to the session at once, so it commits with the job's work and cannot be lost.
+    event waits in the session and is written just before it commits, with the job's work.
     """
     actor = current_actor()
     actor_id = actor_id if actor_id is not None else actor.user_id
@@ -124,18 +147,14 @@ def record(
     if has_request_context():
         g.setdefault("pending_audit", []).append(values)
     else:
-        db.session.add(AuditEvent(**values))
+        session = db.session()
+        session.connection()  # in a transaction, so that a rollback drops the event too
+        session.info.setdefault(SESSION_PENDING, []).append(values)
     return values
 
 
 def pending_events() -> list[dict]:
     return g.get("pending_audit", []) if has_request_context() else []
-
-
-def write(session, events: list[dict]) -> None:
-    """One multi-row INSERT for the request's events, however many pages of data it showed."""
-    if events:
-        session.execute(sa.insert(AuditEvent), events)
 
 
 # ------------------------------------------------------------------ how events read
@@ -162,3 +181,137 @@ def register_labels(*, resources: dict | None = None, actions: dict | None = Non
     """Called by each domain's `init_app` with the resources and verbs it records."""
     RESOURCE_LABELS.update(resources or {})
     ACTION_LABELS.update(actions or {})
+
+
+# ------------------------------------------------------------------ the chain
+
+#: The hash before the first row.
+GENESIS = "0" * 64
+#: The fields a row's hash covers, in this order. Never change it: old rows would not verify.
+CHAINED = (
+    "chain_seq",
+    "occurred_at",
+    "actor_id",
+    "capacity",
+    "acting_for_patient_id",
+    "patient_id",
+    "action",
+    "resource",
+    "resource_id",
+    "endpoint",
+    "ip_address",
+)
+#: PostgreSQL advisory lock key (with the schema's hash) that serialises linking rows.
+CHAIN_LOCK = 7_200_011
+SESSION_PENDING = "pending_audit"
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def row_digest(prev_hash: str, row) -> str:
+    """SHA-256 of the previous hash and this row's content (a mapping or an AuditEvent)."""
+    get = row.get if hasattr(row, "get") else lambda name: getattr(row, name)
+    content = json.dumps([_canonical(get(name)) for name in CHAINED], separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+
+
+def _lock_chain(session) -> None:
+    """One writer links rows at a time. PostgreSQL: a transaction-level advisory lock (held
+    to commit, so the next writer reads this one's last row). SQLite allows one writer at a
+    time anyway, and the unique chain_seq turns any overlap into an error, never a fork."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+            {"k": CHAIN_LOCK},
+        )
+
+
+def write(session, events: list[dict]) -> None:
+    """Link the events to the chain and insert them: one multi-row INSERT for a request's
+    events, however many pages of data it showed. The only way rows get in."""
+    if not events:
+        return
+    _lock_chain(session)
+    last = session.execute(
+        sa.select(AuditEvent.chain_seq, AuditEvent.row_hash)
+        .order_by(AuditEvent.chain_seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (last.chain_seq, last.row_hash) if last else (0, GENESIS)
+    rows = []
+    for values in events:
+        seq += 1
+        row = {**values, "chain_seq": seq, "prev_hash": prev}
+        row["row_hash"] = prev = row_digest(prev, row)
+        rows.append(row)
+    session.execute(sa.insert(AuditEvent), rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session) -> None:
+    """A job's events go in with its work, just before it commits (and never without it)."""
+    pending = session.info.pop(SESSION_PENDING, None)
+    if pending:
+        write(session, pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction) -> None:
+    """A job that rolls back did nothing: its events go too (a savepoint's rollback keeps
+    them, as the job carries on)."""
+    if not previous_transaction.nested:
+        session.info.pop(SESSION_PENDING, None)
+
+
+@dataclass
+class ChainReport:
+    rows: int  # rows that verified
+    head: str  # the hash of the last one (GENESIS for an empty trail)
+    broken_id: int | None = None  # audit_events.id of the first row that does not
+    broken_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify(session, batch: int = 2000) -> ChainReport:
+    """Walk the chain in order and stop at the first row that does not follow from the one
+    before: its number skips, it does not point at the previous hash, or its content does not
+    give its hash. Reads plain rows in batches (keyset on chain_seq): memory stays flat."""
+    columns = [AuditEvent.id, AuditEvent.prev_hash, AuditEvent.row_hash] + [
+        getattr(AuditEvent, name) for name in CHAINED
+    ]
+    expected_seq, prev, count = 1, GENESIS, 0
+    while True:
+        rows = session.execute(
+            sa.select(*columns)
+            .where(AuditEvent.chain_seq >= expected_seq)
+            .order_by(AuditEvent.chain_seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(rows=count, head=prev)
+        for row in rows:
+            values = row._mapping
+            problem = None
+            if row.chain_seq != expected_seq:
+                problem = f"rows are missing before it (expected number {expected_seq})"
+            elif row.prev_hash != prev:
+                problem = "it does not point at the row before it"
+            elif row.row_hash != row_digest(prev, values):
+                problem = "its content was changed after it was written"
+            if problem:
+                return ChainReport(
+                    rows=count,
+                    head=prev,
+                    broken_id=row.id,
+                    broken_seq=row.chain_seq,
+                    problem=problem,
+                )
+            prev, expected_seq, count = row.row_hash, expected_seq + 1, count + 1

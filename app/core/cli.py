@@ -146,5 +146,45 @@ def check() -> None:
         raise SystemExit(1)
 
 
+audit_cli = AppGroup("audit", help="Check the audit trail; set up the database roles.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Walk the audit trail's hash chain; name the first row that does not follow (exit 1)."""
+    from app.core import audit
+    from app.extensions import db
+
+    report = audit.verify(db.session)
+    if report.ok:
+        click.echo(f"The audit trail is intact: {report.rows} rows, head {report.head}.")
+        click.echo("Keep the head somewhere else: a trail cut short at the end still verifies.")
+        return
+    click.echo(
+        f"The audit trail is broken at row id {report.broken_id} (number {report.broken_seq}): "
+        f"{report.problem}. The {report.rows} rows before it verify; their head is "
+        f"{report.head}.",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+@audit_cli.command("roles")
+@click.option("--schema", default="public", show_default=True)
+@click.option("--owner", default="carecircle_owner", show_default=True)
+@click.option("--app-role", default="carecircle_app", show_default=True)
+@click.option("--create", is_flag=True, help="Also print CREATE ROLE for both roles.")
+def audit_roles_command(schema: str, owner: str, app_role: str, create: bool) -> None:
+    """Print the SQL that lets the app role run the app but only add to and read the audit
+    trail (run it as the owner, after `flask db upgrade`)."""
+    from app.core import dbroles
+
+    statements = dbroles.create_roles(owner=owner, app_role=app_role) if create else []
+    statements += dbroles.app_role_grants(schema=schema, owner=owner, app_role=app_role)
+    for statement in statements:
+        click.echo(f"{statement};")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(translate)
+    app.cli.add_command(audit_cli)
