@@ -59,9 +59,7 @@ def test_migrated_audit_rows_are_linked_and_the_table_stays_append_only(empty_ap
         report = audit.verify(db.session)
         assert (report.ok, report.rows) == (True, 3)
         rows = db.session.execute(
-            sa.select(audit.AuditEvent.id, audit.AuditEvent.chain_seq).order_by(
-                audit.AuditEvent.id
-            )
+            sa.select(audit.AuditEvent.id, audit.AuditEvent.chain_seq).order_by(audit.AuditEvent.id)
         ).all()
         assert [tuple(r) for r in rows] == [(1, 1), (2, 2), (3, 3)]
         audit.write(db.session, [{**_event(), "action": "create"}])
@@ -71,14 +69,19 @@ def test_migrated_audit_rows_are_linked_and_the_table_stays_append_only(empty_ap
         for statement in (
             "DELETE FROM audit_events",
             "UPDATE audit_events SET action = 'view'",
-            "TRUNCATE audit_events" if ON_POSTGRES else "REPLACE INTO audit_events "
-            "(id, occurred_at, capacity, action, resource, chain_seq, prev_hash, row_hash) "
-            "VALUES (1, CURRENT_TIMESTAMP, 'system', 'view', 'x', 99, 'a', 'b')",
+            "TRUNCATE audit_events" if ON_POSTGRES else REPLACE_FIRST_ROW,
         ):
             with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
                 conn.execute(sa.text(statement))
         assert audit.verify(db.session).rows == 4
         db.session.remove()
+
+
+REPLACE_FIRST_ROW = (
+    "REPLACE INTO audit_events "
+    "(id, occurred_at, capacity, action, resource, chain_seq, prev_hash, row_hash) "
+    "VALUES (1, CURRENT_TIMESTAMP, 'system', 'view', 'x', 99, 'a', 'b')"
+)
 
 
 def _event() -> dict:

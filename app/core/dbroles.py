@@ -37,10 +37,8 @@ def app_role_grants(*, schema: str, owner: str, app_role: str) -> list[str]:
         f"GRANT USAGE, SELECT ON SEQUENCES TO {a}",
     ]
     for table in APPEND_ONLY_TABLES:
-        statements.append(
-            f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {s}.{_ident(table)} "
-            f"FROM {a}"
-        )
+        refused = "UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+        statements.append(f"REVOKE {refused} ON {s}.{_ident(table)} FROM {a}")
     return statements
 
 

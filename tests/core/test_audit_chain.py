@@ -4,6 +4,7 @@ INSERT and SELECT on it. Each attack below is what finding 5 of issue 11 reprodu
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -49,7 +50,7 @@ def bypass(database, statement: str) -> None:
 def test_rows_form_a_chain_that_verifies(trail, runner):
     assert [r.chain_seq for r in trail] == list(range(1, len(trail) + 1))
     assert trail[0].prev_hash == audit.GENESIS
-    for before, after in zip(trail, trail[1:], strict=False):
+    for before, after in itertools.pairwise(trail):
         assert after.prev_hash == before.row_hash
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
