@@ -143,6 +143,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    #: Keys in Redis start with this (several deployments can share one Redis).
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which has its own lifetime
 

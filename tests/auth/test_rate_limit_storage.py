@@ -1,23 +1,12 @@
 """The login rate limit is shared through Redis when REDIS_URL is set (several hosts)."""
 
-import os
-import socket
 import uuid
 
 import pytest
 
 from app import create_app
 from app.extensions import limiter
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
+from tests.fixtures.app import REDIS_URL, redis_up
 
 
 def test_memory_storage_without_redis(app):
