@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan
+.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan bench-reset
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
@@ -76,6 +76,9 @@ bench-sms: $(STAMP)
 
 bench-plan: $(STAMP)
 	$(BIN)/python bench/planner.py
+
+bench-reset: $(STAMP)
+	$(BIN)/python bench/reset_timing.py
 
 clean:
 	rm -rf $(VENV) instance/carecircle.db .pytest_cache .ruff_cache

@@ -76,8 +76,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_core(app: Flask) -> None:
     """Request hooks, errors and templates, after the domains so their hooks run inside."""
-    from app.core import errors, i18n, security, templating, uow
+    from app.core import errors, health, i18n, security, templating, uow
 
+    health.register(app)
     i18n.register(app)
     uow.register(app)
     security.register(app)

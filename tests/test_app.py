@@ -120,3 +120,12 @@ def test_server_errors_are_friendly_and_translated(app, client):
     html = response.get_data(as_text=True)
     assert "RuntimeError" not in html and "Traceback" not in html
     assert '<html lang="es">' in html
+
+
+def test_healthz_answers_ok_and_sets_no_cookie(client, count_queries):
+    with count_queries() as counter:
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok\n"
+    assert "Set-Cookie" not in response.headers
+    assert counter.count == 1

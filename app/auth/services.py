@@ -293,6 +293,15 @@ def send_invitation(user: User, invited_by: User | None) -> None:
     )
 
 
+def send_password_reset_to(email: str) -> None:
+    """Send a reset link if `email` belongs to an account that can sign in with a password, and
+    do nothing otherwise. Run after the response (app.core.uow.after_response), so the answer
+    takes as long for an unknown email as for a known one."""
+    user = find_user_by_email(email)
+    if user is not None and user.active and user.has_password:
+        send_password_reset(user)
+
+
 def send_password_reset(user: User) -> None:
     token = issue_token(user, TokenPurpose.PASSWORD_RESET)
     send_template(

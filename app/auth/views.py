@@ -12,6 +12,7 @@ from app.auth.passwords import verify_password
 from app.core.access import no_patient_data
 from app.core.db import utcnow
 from app.core.forms import EmptyForm
+from app.core.uow import after_response
 from app.core.urls import safe_next
 from app.extensions import db, limiter
 
@@ -109,10 +110,10 @@ def _set_password_with_token(token: str, purpose: TokenPurpose):
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = services.find_user_by_email(form.email.data)
-        if user is not None and user.active and user.has_password:
-            services.send_password_reset(user)
-        # The same answer whether or not the account exists.
+        # The same answer, after the same work, whether or not the account exists: who it is
+        # and the email are dealt with after the response has gone.
+        email = form.email.data
+        after_response(lambda: services.send_password_reset_to(email))
         flash(
             _(
                 "If that email belongs to an account, we sent it a link. "

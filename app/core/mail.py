@@ -1,10 +1,10 @@
 """Email through a transactional outbox.
 
 `queue_email` adds a row in the request's transaction; once that commits, the configured backend
-delivers it. `outbox` (the default) keeps the message for admins to read on the outbox page, so
-the demo works with no mail server; `smtp` sends it and then clears the body, which may hold a
-sign-in link. Every email is a template with a `subject` and a `body` block, rendered by
-`send_template` in the recipient's language.
+delivers it. `outbox` (the default, development only) keeps the message, so the demo works with no
+mail server (`flask outbox show` prints it; admins see only whether it went out); `smtp` sends it
+and then clears the body, which may hold a sign-in link. Every email is a template with a
+`subject` and a `body` block, rendered by `send_template` in the recipient's language.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datetime import datetime
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import utcnow
 from app.core.i18n import Recipient, for_recipient
-from app.core.uow import on_commit
+from app.core.uow import can_defer, on_commit
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def queue_email(*, to: str, subject: str, body: str, user_id: int | None = None)
     db.session.add(message)
     db.session.flush()
     message_id = message.id
-    if has_request_context():
+    if can_defer():
         on_commit(lambda: deliver([message_id]))
     return message
 

@@ -5,6 +5,10 @@ response is a success or a redirect, and otherwise rolls back everything but the
 looked (`_commit_audit_only`).
 Side effects (email, SMS) registered with `on_commit` run only after a successful commit, so a
 failed request never sends a message about something that did not happen.
+
+Work registered with `after_response` runs once the response has gone to the client (the WSGI
+server closes it), in its own app context and transaction: whatever it does, or does not do,
+cannot show in how long the answer took (a password reset for a known or unknown email).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, g
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 
 from app.core import audit
 from app.extensions import db
@@ -20,8 +24,51 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 
+#: Set on the session of work run after the response: what to do once it has committed.
+DETACHED_ON_COMMIT = "on_commit_after_response"
+
+
 def on_commit(callback: Callable[[], None]) -> None:
-    g.setdefault("on_commit", []).append(callback)
+    """Run `callback` once this request (or this work after the response) has committed."""
+    session = db.session()
+    if DETACHED_ON_COMMIT in session.info:
+        session.info[DETACHED_ON_COMMIT].append(callback)
+    else:
+        g.setdefault("on_commit", []).append(callback)
+
+
+def can_defer() -> bool:
+    """Whether on_commit has somewhere to wait: a request, or work after the response."""
+    return has_request_context() or DETACHED_ON_COMMIT in db.session().info
+
+
+def after_response(callback: Callable[[], None]) -> None:
+    """Run `callback` after this request's response has been sent, in a fresh app context and
+    its own transaction; what it defers with `on_commit` (emails) runs after that commits. A
+    failure is logged (without its arguments) and rolled back: the user has their answer."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            session = db.session()
+            session.info[DETACHED_ON_COMMIT] = []
+            try:
+                callback()
+                deferred = list(session.info[DETACHED_ON_COMMIT])
+                db.session.commit()
+                for later in deferred:
+                    later()
+            except Exception:
+                log.exception("work after the response failed")
+                db.session.rollback()
+            finally:
+                session.info.pop(DETACHED_ON_COMMIT, None)
+                db.session.remove()
+
+    @after_this_request
+    def attach(response: Response) -> Response:
+        response.call_on_close(run)
+        return response
 
 
 def _commit_audit_only(events: list[dict]) -> None:
