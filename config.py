@@ -130,6 +130,8 @@ class Config:
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Following short links (/r/<code>), per address: a person taps a few, a guesser many.
+    SHORT_LINK_RATE_LIMIT = os.environ.get("SHORT_LINK_RATE_LIMIT", "30 per minute")
     INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
     # How long a patient's invitation to a caregiver works (the link is single use).
     CAREGIVER_INVITE_HOURS = env_int("CAREGIVER_INVITE_HOURS", 72)

@@ -11,6 +11,7 @@ from app.auth.services import normalise_email
 from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
 from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
+from app.core.text import plain_name
 from app.extensions import db
 from app.patients.forms import care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
@@ -32,7 +33,9 @@ def not_in_future(form, field):
 
 class _PersonForm(FlaskForm):
     full_name = StringField(
-        _l("Full name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
+        _l("Full name"),
+        filters=[plain_name],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=120)],
     )
     email = EmailField(
         _l("Email"),
@@ -52,10 +55,14 @@ class _PersonForm(FlaskForm):
 
 class InvitePatientForm(_PersonForm):
     given_name = StringField(
-        _l("Given name"), validators=[DataRequired(_l("Enter a given name.")), Length(max=80)]
+        _l("Given name"),
+        filters=[plain_name],
+        validators=[DataRequired(_l("Enter a given name.")), Length(max=80)],
     )
     family_name = StringField(
-        _l("Family name"), validators=[DataRequired(_l("Enter a family name.")), Length(max=80)]
+        _l("Family name"),
+        filters=[plain_name],
+        validators=[DataRequired(_l("Enter a family name.")), Length(max=80)],
     )
     date_of_birth = PlainDateField(
         _l("Date of birth"),
@@ -95,7 +102,18 @@ class InviteTeamMemberForm(_PersonForm):
 
 
 class InviteCaregiverForm(_PersonForm):
-    patient = SelectField(_l("Patient they help"), coerce=int, validators=[DataRequired()])
+    """The patient is named by member number and date of birth, never picked from a list of
+    every patient: an administrator sees no patient they did not ask for."""
+
+    member_number = StringField(
+        _l("Member number of the patient they help"),
+        validators=[DataRequired(_l("Enter the patient's member number.")), Length(max=32)],
+        description=_l("As on the patient's member card."),
+    )
+    date_of_birth = PlainDateField(
+        _l("The patient's date of birth"),
+        validators=[DataRequired(_l("Enter the patient's date of birth."))],
+    )
     relationship = StringField(
         _l("Relationship to the patient"),
         validators=[DataRequired(_l("Say how they are related, e.g. daughter.")), Length(max=60)],
@@ -107,9 +125,6 @@ class InviteCaregiverForm(_PersonForm):
         description=_l("For example: parent of a minor, guardian, health care power of attorney."),
     )
 
-    def __init__(self, *args, patients=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.patient.choices = [
-            (p.id, f"{p.full_name} ({p.member_number or '-'})") for p in patients
-        ]
         self.scopes.choices = [(s.value, label) for s, label in SCOPE_LABELS.items()]

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.admin import bp
+from app.admin import bp, queries
 from app.admin.forms import (
     DISCIPLINE_LABELS,
     InviteCaregiverForm,
@@ -21,11 +21,14 @@ from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.caregivers.grants import grant_access
 from app.core import audit
-from app.core.access import no_patient_data, role_required
+from app.core.access import finds_patients, no_patient_data, role_required
 from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail
 from app.core.pagination import page_arg, page_count
+from app.core.privacy import Capacity
+from app.core.urls import id_arg
 from app.extensions import db
+from app.patients import queries as patient_queries
 from app.patients.models import Patient
 from app.team.models import CareTeamMember, Discipline
 from app.texting.labels import PURPOSE_LABELS, STATUS_LABELS
@@ -142,16 +145,23 @@ def invite_team_member():
 
 
 @bp.route("/invite/caregiver", methods=["GET", "POST"])
-@no_patient_data("creates a caregiver account and its grant; the grant is audited")
+@no_patient_data(
+    "creates a caregiver account and its grant for the patient named by member number and date "
+    "of birth (no list of patients); the grant is audited"
+)
 def invite_caregiver():
-    patients = db.session.scalars(
-        sa.select(Patient).order_by(Patient.family_name, Patient.given_name)
-    ).all()
-    form = InviteCaregiverForm(patients=patients)
+    form = InviteCaregiverForm()
     if form.validate_on_submit():
+        patient = patient_queries.by_member_number(form.member_number.data, form.date_of_birth.data)
+        if patient is None:
+            # The same words whichever of the two is wrong: no guessing one from the other.
+            form.member_number.errors.append(
+                _("No patient has this member number and date of birth.")
+            )
+            return render_template("admin/invite_caregiver.html", form=form), 422
         user = _new_user(form, Role.CAREGIVER)
         grant_access(
-            db.session.get(Patient, form.patient.data),
+            patient,
             user,
             relationship=form.relationship.data.strip(),
             scopes=form.scopes.data or [],
@@ -213,7 +223,10 @@ def toggle_active(user_id: int):
 
 
 @bp.route("/outbox")
-@no_patient_data("delivery status of texts and emails; never what they say")
+@finds_patients(
+    "delivery status of texts and emails, never what they say; a view of each patient a "
+    "text shown was about"
+)
 def outbox():
     page = page_arg()
     total = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)))
@@ -229,6 +242,12 @@ def outbox():
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    audit.record_listed(
+        "texting.delivery",
+        [t.patient_id for t in texts if t.patient_id is not None],
+        actor_id=current_user.id,
+        capacity=Capacity.ADMIN.value,
+    )
     return render_template(
         "admin/outbox.html",
         emails=emails,
@@ -238,4 +257,20 @@ def outbox():
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),
+    )
+
+
+@bp.route("/security")
+@no_patient_data("refused attempts: who, when, which page and record number; no names, no content")
+def security():
+    """What the access policy refused, newest first: for whoever watches for someone trying
+    records that are not theirs. One user's attempts with ?user=<id>; older with ?before=."""
+    user_id = id_arg("user")
+    rows, older = queries.denied_page(before=id_arg("before"), per_page=PER_PAGE, actor_id=user_id)
+    return render_template(
+        "admin/security.html",
+        rows=rows,
+        older=older,
+        user_id=user_id,
+        resources=audit.RESOURCE_LABELS,
     )

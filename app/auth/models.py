@@ -8,9 +8,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import TimestampMixin, enum_column, utcnow
+from app.core.text import plain_name
 from app.extensions import db
 
 
@@ -71,6 +72,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    @validates("full_name")
+    def _plain_name(self, key: str, value: str) -> str:
+        return plain_name(value)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

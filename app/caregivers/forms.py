@@ -28,6 +28,7 @@ from app.caregivers.models import GrantKind
 from app.caregivers.queries import current_grant
 from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
 from app.core.privacy import GRANTABLE, SENSITIVITY_LABELS
+from app.core.text import plain_name
 from app.patients.models import Patient
 
 
@@ -98,6 +99,7 @@ class _AccessForm(FlaskForm):
 class InviteForm(_AccessForm):
     full_name = StringField(
         _l("Their name"),
+        filters=[plain_name],
         validators=[DataRequired(_l("Enter their name.")), Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
@@ -150,6 +152,7 @@ class NewCaregiverAccountForm(SetPasswordForm):
 
     full_name = StringField(
         _l("Your name"),
+        filters=[plain_name],
         validators=[DataRequired(_l("Enter your name.")), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
@@ -180,6 +183,7 @@ class TeamGrantForm(FlaskForm):
     )
     full_name = StringField(
         _l("Caregiver's full name"),
+        filters=[plain_name],
         validators=[Optional(), Length(max=120)],
         description=_l("Needed only when they are new to CareCircle."),
     )

@@ -25,6 +25,7 @@ ENDED_LABELS = {
 AUDIT_RESOURCES = {
     "caregivers.grant": _l("Who can help with your record"),
     "caregivers.invitation": _l("An invitation to help with your record"),
+    "caregivers.people": _l("Your name, in their list of people they help"),
 }
 
 AUDIT_ACTIONS = {

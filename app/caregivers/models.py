@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.auth.models import User
 from app.core.db import TimestampMixin, enum_column, utcnow
+from app.core.text import plain_name
 from app.extensions import db
 from app.patients.models import Patient
 
@@ -132,6 +133,11 @@ class CaregiverInvitation(db.Model):
     )
     #: The invitee's name as the patient typed it.
     name: Mapped[str] = mapped_column(sa.String(120))
+
+    @validates("name")
+    def _plain_name(self, key: str, value: str) -> str:
+        return plain_name(value)
+
     #: Where the link went: an email address (lower-cased) or an E.164 mobile, never both.
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(16))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -24,7 +23,6 @@ from app.caregivers.forms import ContinuingAuthorityForm, TeamGrantForm, categor
 from app.caregivers.grants import end_of_access, grant_access, last_day
 from app.caregivers.labels import ENDED_LABELS, KIND_LABELS, SCOPE_LABELS
 from app.caregivers.models import CaregiverGrant, GrantKind
-from app.caregivers.queries import grants_in_force
 from app.core import audit
 from app.core.access import Permission, patient_route
 from app.core.db import utcnow
@@ -198,51 +196,3 @@ def continuing_authority(patient, grant_id: int):
         adult_age=rules.adult_age(),
         adult_on=rules.birthday_start(patient, rules.adult_age()).date(),
     ), status
-
-
-# ------------------------------------------------------------------ the patient's notice
-
-
-@bp.before_app_request
-def notice_of_team_grants():
-    """When a patient opens their record, tell them about access the care team set up.
-
-    Shown once per grant (as a notice at the top of the page); "Who has seen my record"
-    keeps the lasting trace.
-    """
-    if request.endpoint != "patients.summary" or request.method != "GET":
-        return
-    if not current_user.is_authenticated or current_user.role is not Role.PATIENT:
-        return
-    patient_id = (request.view_args or {}).get("patient_id")
-    now = utcnow()
-    for grant in grants_in_force(
-        patient_id=patient_id,
-        where=(
-            CaregiverGrant.patient_id.in_(
-                sa.select(Patient.id).where(Patient.user_id == current_user.id)
-            ),
-            CaregiverGrant.kind != GrantKind.DELEGATE,
-            CaregiverGrant.patient_notice_seen_at.is_(None),
-        ),
-        now=now,
-    ):
-        patient, name = grant.patient, grant.caregiver.full_name
-        day = format_date(patient.today(grant.starts_at), "long")
-        if grant.kind is GrantKind.GUARDIAN:
-            text = _(
-                "Your care team gave %(name)s access to your record as your parent or "
-                "guardian on %(date)s.",
-                name=name,
-                date=day,
-            )
-        else:
-            text = _(
-                "Your care team gave %(name)s access to your record as your legal "
-                "representative (%(authority)s) on %(date)s.",
-                name=name,
-                authority=grant.legal_authority,
-                date=day,
-            )
-        flash(text, "info")
-        grant.patient_notice_seen_at = now

@@ -40,9 +40,17 @@ from app.caregivers.models import CaregiverGrant, CaregiverInvitation
 from app.caregivers.queries import grants_in_force
 from app.caregivers.rules import in_force
 from app.core import audit
-from app.core.access import Permission, can, no_patient_data, patient_route, role_required
+from app.core.access import (
+    Permission,
+    can,
+    finds_patients,
+    no_patient_data,
+    patient_route,
+    role_required,
+)
 from app.core.db import utcnow
 from app.core.forms import EmptyForm
+from app.core.privacy import Capacity
 from app.extensions import db, limiter
 from app.texting.optout import is_opted_out
 
@@ -56,11 +64,16 @@ def _rate_limit() -> str:
 
 @bp.route("/caregivers/")
 @role_required(Role.CAREGIVER)
-@no_patient_data("lists the signed-in caregiver's own grants; each record opens through the policy")
+@finds_patients("the people the signed-in caregiver helps: a view of each one shown")
 def people():
-    return render_template(
-        "caregivers/people.html", grants=grants_in_force(caregiver_id=current_user.id)
+    grants = grants_in_force(caregiver_id=current_user.id)
+    audit.record_listed(
+        "caregivers.people",
+        [grant.patient_id for grant in grants],
+        actor_id=current_user.id,
+        capacity=Capacity.CAREGIVER.value,
     )
+    return render_template("caregivers/people.html", grants=grants)
 
 
 def people_i_help_count() -> int:

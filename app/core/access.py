@@ -6,8 +6,11 @@ audit event, and sets `g.actor` (who, in which capacity, for whom, what is hidde
 itself lives with delegated access (`app.caregivers.policy`) and is installed by the app
 factory, so this module stays domain-free.
 
-Every endpoint must say what it is: `patient_route(...)` or `no_patient_data(...)`; a test walks
-the URL map and fails on any endpoint that says neither.
+Every endpoint must say what it is: `patient_route(...)`, `finds_patients(...)` (a page that
+finds patients itself, such as a list of names, and records a view of each) or
+`no_patient_data(...)`; a test walks the URL map and fails on any endpoint that says none. A
+refused request is recorded as "denied" (never shown to the patient; the administrators'
+security page lists them).
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ def can(user, permission: Permission, patient) -> bool:
     return decide(user, permission, patient) is not None
 
 
+def load_patient(patient_id: int):
+    """The patient with this id, or None (for endpoints that find patients themselves)."""
+    return _policy().load_patient(patient_id)
+
+
 def patient_route(permission: Permission, resource: str, action: str | None = None):
     """Decorate a view taking `patient_id` from the URL; the view receives `patient=`.
 
@@ -115,6 +123,13 @@ def patient_route(permission: Permission, resource: str, action: str | None = No
                     permission.value,
                     patient_id,
                     request.endpoint,
+                )
+                audit.record_denied(
+                    resource=resource,
+                    patient_id=patient.id if patient is not None else None,
+                    requested_id=patient_id,
+                    actor_id=current_user.id,
+                    capacity=current_user.role.value,
                 )
                 abort(404)
             g.actor = Actor(
@@ -156,6 +171,18 @@ def no_patient_data(reason: str):
 
     def decorator(view: Callable) -> Callable:
         view.access_rule = ("none", reason)  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def finds_patients(reason: str):
+    """Mark an endpoint that finds patients itself rather than from a `patient_id` in its URL
+    (a list of names, a short link to a record): it asks the policy where it leads into a
+    record and records a view of each patient it shows (`audit.record_listed`)."""
+
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = ("finds", reason)  # type: ignore[attr-defined]
         return view
 
     return decorator

@@ -38,7 +38,11 @@ from app.extensions import db
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_patient_time", "patient_id", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_patient_time", "patient_id", "occurred_at"),
+        # The security page: refused attempts, newest first, without reading the whole trail.
+        sa.Index("ix_audit_events_action_id", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -151,6 +155,49 @@ def record(
         session.connection()  # in a transaction, so that a rollback drops the event too
         session.info.setdefault(SESSION_PENDING, []).append(values)
     return values
+
+
+#: Kept when a request fails and its changes are rolled back: what was shown, and what was
+#: refused. A change event would claim something that did not happen.
+KEPT_ON_FAILURE = frozenset({"view", "denied"})
+#: Never in "Who has seen my record": nothing was seen.
+DENIED = "denied"
+
+
+def record_denied(
+    *,
+    resource: str,
+    patient_id: int | None,
+    requested_id: object,
+    actor_id: int,
+    capacity: str,
+) -> dict:
+    """A refused attempt at a patient's data: who (in the capacity of their account), which
+    endpoint, the id they asked for (and whose record it is, if it exists). For the security
+    page, never the patient's log."""
+    values = record(
+        action=DENIED,
+        resource=resource,
+        patient_id=patient_id,
+        resource_id=str(requested_id)[:64],
+        actor_id=actor_id,
+        capacity=capacity,
+    )
+    values["acting_for_patient_id"] = None  # they were refused: they acted for nobody
+    return values
+
+
+def record_listed(resource: str, patient_ids, *, actor_id: int, capacity: str) -> None:
+    """A page that showed several patients (their names in a list): a view of each, by the
+    signed-in user in the capacity of their account (no single patient's route set one)."""
+    for patient_id in dict.fromkeys(patient_ids):
+        record(
+            action="view",
+            resource=resource,
+            patient_id=patient_id,
+            actor_id=actor_id,
+            capacity=capacity,
+        )
 
 
 def pending_events() -> list[dict]:

@@ -72,10 +72,10 @@ def after_response(callback: Callable[[], None]) -> None:
 
 
 def _commit_audit_only(events: list[dict]) -> None:
-    """After a failed request: roll back, then keep who looked. A change event would claim
-    something happened that was just rolled back, so only views are written."""
+    """After a failed request: roll back, then keep who looked and what was refused. A change
+    event would claim something happened that was just rolled back, so it is dropped."""
     db.session.rollback()
-    events = [event for event in events if event["action"] == "view"]
+    events = [event for event in events if event["action"] in audit.KEPT_ON_FAILURE]
     if events:
         audit.write(db.session, events)
         db.session.commit()

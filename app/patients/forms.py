@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.forms import MultiCheckboxField
+from app.core.text import plain_name
 
 #: Time zones offered in the form: the US ones patients of an Oregon CCO live in first.
 COMMON_TIMEZONES = [
@@ -46,10 +47,11 @@ def care_language_choices() -> list[tuple[str, str]]:
 
 class ProfileForm(FlaskForm):
     preferred_name = StringField(
-        _l("Name you want us to use"), validators=[Optional(), Length(max=80)]
+        _l("Name you want us to use"), filters=[plain_name], validators=[Optional(), Length(max=80)]
     )
     pronouns = StringField(
         _l("Pronouns"),
+        filters=[plain_name],
         validators=[Optional(), Length(max=40)],
         description=_l("For example: she/her, he/him, they/them."),
     )
@@ -80,9 +82,11 @@ LEAD_CHOICES = [
 
 class PreferencesForm(FlaskForm):
     preferred_name = StringField(
-        _l("Name you want us to use"), validators=[Optional(), Length(max=80)]
+        _l("Name you want us to use"), filters=[plain_name], validators=[Optional(), Length(max=80)]
     )
-    pronouns = StringField(_l("Pronouns"), validators=[Optional(), Length(max=40)])
+    pronouns = StringField(
+        _l("Pronouns"), filters=[plain_name], validators=[Optional(), Length(max=40)]
+    )
     language = SelectField(_l("Language for your care"), validators=[DataRequired()])
     interpreter_needed = BooleanField(_l("I want an interpreter at visits"))
     contact_channels = MultiCheckboxField(

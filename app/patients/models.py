@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.auth.models import User
 from app.core.db import TimestampMixin, utcnow
+from app.core.text import plain_name
 from app.extensions import db
 
 
@@ -46,6 +47,11 @@ class Patient(TimestampMixin, db.Model):
     last_viewed_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User | None] = relationship(lazy="raise")
+
+    @validates("given_name", "family_name", "preferred_name", "pronouns")
+    def _plain_name(self, key: str, value: str | None) -> str | None:
+        value = plain_name(value)
+        return None if not value and key in ("preferred_name", "pronouns") else value
 
     @property
     def display_name(self) -> str:

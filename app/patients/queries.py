@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
-from app.core.audit import AuditEvent
+from app.core.audit import DENIED, AuditEvent
 from app.extensions import db
 from app.patients.models import REMINDER_KINDS, Patient, PatientPreferences
 from app.team.models import CareTeamMember, Organization
@@ -16,14 +16,25 @@ def patient_for_user(user_id: int) -> Patient | None:
     return db.session.scalar(sa.select(Patient).where(Patient.user_id == user_id))
 
 
+def by_member_number(member_number: str, date_of_birth) -> Patient | None:
+    """The patient with this member number, if their date of birth is this one too."""
+    return db.session.scalar(
+        sa.select(Patient).where(
+            Patient.member_number == member_number.strip(),
+            Patient.date_of_birth == date_of_birth,
+        )
+    )
+
+
 def access_log(patient: Patient, page: int, per_page: int = 25, actor_id: int | None = None):
-    """Who looked at or changed this record, newest first, without the patient's own visits;
+    """Who looked at or changed this record, newest first, without the patient's own visits
+    and without refused attempts (nothing was seen; the security page lists those);
     only `actor_id`'s trail when given (e.g. one caregiver's, from "People who help me").
 
     One query for the rows (with the actor's name, role and organization) and one to count.
     """
     actor = aliased(User)
-    conditions = [AuditEvent.patient_id == patient.id]
+    conditions = [AuditEvent.patient_id == patient.id, AuditEvent.action != DENIED]
     if actor_id is not None:
         conditions.append(AuditEvent.actor_id == actor_id)
     if patient.user_id is not None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.auth.models import Role
 from app.caregivers.labels import SCOPE_LABELS
+from app.caregivers.notices import notice_of_team_grants
 from app.caregivers.queries import grants_in_force
 from app.careplan.decisions import queries as decision_queries
 from app.careplan.goals import queries as goal_queries
@@ -14,7 +15,7 @@ from app.careplan.items.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.pagination import page_arg, page_count
-from app.core.privacy import current_actor
+from app.core.privacy import Capacity, current_actor
 from app.core.urls import id_arg
 from app.extensions import db
 from app.patients import bp, queries
@@ -49,7 +50,10 @@ def home():
 @bp.route("/patients/<int:patient_id>")
 @patient_route(Permission.VIEW_SUMMARY, "patient.summary")
 def summary(patient):
-    hidden = current_actor().hidden
+    actor = current_actor()
+    hidden = actor.hidden
+    if actor.capacity is Capacity.PATIENT:
+        notice_of_team_grants(patient)
     sees_plan = can(current_user, Permission.VIEW_PLAN, patient)
     plan = {}
     if sees_plan:

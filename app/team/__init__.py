@@ -6,6 +6,9 @@ bp = Blueprint("team", __name__, template_folder="templates", url_prefix="/team"
 
 
 def init_app(app: Flask) -> None:
+    from app.core import audit
     from app.team import views  # noqa: F401  (routes on bp)
+    from app.team.labels import AUDIT_RESOURCES
 
     app.register_blueprint(bp)
+    audit.register_labels(resources=AUDIT_RESOURCES)

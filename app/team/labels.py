@@ -11,3 +11,7 @@ DISCIPLINE_LABELS = {
     Discipline.DENTAL: _l("Dental"),
     Discipline.SOCIAL_SERVICES: _l("Social services and community health"),
 }
+
+AUDIT_RESOURCES = {
+    "team.panel": _l("Your name, in their list of patients"),
+}

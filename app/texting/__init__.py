@@ -11,8 +11,11 @@ bp = Blueprint("texting", __name__)
 
 
 def init_app(app: Flask) -> None:
+    from app.core import audit
     from app.texting import views, webhooks  # noqa: F401  (routes on bp)
     from app.texting.cli import outbox
+    from app.texting.labels import AUDIT_RESOURCES
 
     app.register_blueprint(bp)
+    audit.register_labels(resources=AUDIT_RESOURCES)
     app.cli.add_command(outbox)

@@ -36,3 +36,8 @@ PURPOSE_LABELS = {
     "verify": _l("Code to check your phone number"),
     "number_changed": _l("Notice that your mobile number changed"),
 }
+
+AUDIT_RESOURCES = {
+    "texting.delivery": _l("Whether a text to you went out (not what it said)"),
+    "texting.short_link": _l("A link in a text to you"),
+}

@@ -18,6 +18,7 @@ from app.texting.models import ShortLink
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 CODE_LENGTH = 7
+MAX_CODE_LENGTH = 16  # the column; anything longer is not a code
 
 
 def _new_code() -> str:

@@ -159,7 +159,7 @@ def test_admin_invites_a_caregiver_with_scopes(new_browser, make_user, make_pati
     from app.caregivers.models import CaregiverGrant
 
     admin = make_user(Role.ADMIN)
-    patient = make_patient(given="Leo", family="Martinez")
+    patient = make_patient(given="Leo", family="Martinez", member_number="WV-2002")
     a = new_browser()
     a.login(admin.email)
     response = a.post(
@@ -167,7 +167,8 @@ def test_admin_invites_a_caregiver_with_scopes(new_browser, make_user, make_pati
         {
             "full_name": "Rosa Martinez",
             "email": "rosa@example.test",
-            "patient": patient.id,
+            "member_number": "WV-2002",
+            "date_of_birth": patient.date_of_birth.isoformat(),
             "relationship": "mother",
             "scopes": ["plan", "messages"],
             "legal_authority": "Parent of a minor",

@@ -30,14 +30,10 @@ def normalised(statements):
     return [re.sub(r"\s+", " ", s) for s in statements]
 
 
-def test_known_and_unknown_emails_do_the_same_work_before_the_answer(
-    app, make_user, count_queries
-):
+def test_known_and_unknown_emails_do_the_same_work_before_the_answer(app, make_user, count_queries):
     user = make_user(Role.PATIENT, email="real@example.test")
     known, known_body, known_sql = ask(app.test_client(), user.email, count_queries)
-    unknown, unknown_body, unknown_sql = ask(
-        app.test_client(), "ghost@example.test", count_queries
-    )
+    unknown, unknown_body, unknown_sql = ask(app.test_client(), "ghost@example.test", count_queries)
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"]
     assert known_body == unknown_body

@@ -240,3 +240,22 @@ def _member_of(user):
     from app.team.models import CareTeamMember
 
     return db.session.scalar(sa.select(CareTeamMember).where(CareTeamMember.user_id == user.id))
+
+
+def test_the_notice_never_looks_up_grants_for_an_id_the_policy_refused(
+    world, new_browser, make_patient, assign, count_queries
+):
+    """The notice used to run before the access check, querying grants with the raw URL id."""
+    teen = make_patient(given="Mia", family="Lee", dob=date(2015, 9, 9))
+    assign(teen, _member_of(world["nurse"]))
+    nurse = signed_in(new_browser, world["nurse"])
+    assert nurse.post(url(teen), dict(GUARDIAN, language="en")).status_code == 302
+    jim = signed_in(new_browser, world["jim_user"])
+    with count_queries() as seen:
+        assert jim.get(f"/patients/{teen.id}").status_code == 404
+    assert not [s for s in seen.statements if "caregiver_grants" in s]
+    # Mia still gets her notice: nobody else's visit used it up.
+    mia = signed_in(new_browser, db.session.get(User, teen.user_id))
+    assert "access to your record as your parent or guardian" in mia.get(
+        f"/patients/{teen.id}"
+    ).get_data(as_text=True)

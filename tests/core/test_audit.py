@@ -97,12 +97,25 @@ def test_a_change_is_recorded_and_a_refused_change_writes_nothing_but_the_view(j
     ]
 
 
-def test_denied_access_is_not_shown_as_a_view(james, make_user, new_browser):
+def test_denied_access_is_recorded_as_denied_and_not_shown_to_the_patient(
+    james, make_user, new_browser
+):
     stranger = make_user(Role.CAREGIVER)
     b = new_browser()
     b.login(stranger.email)
     assert b.get(f"/patients/{james['patient'].id}").status_code == 404
-    assert events(james["patient"].id) == []
+    [event] = events(james["patient"].id)
+    assert (event.action, event.actor_id, event.capacity, event.acting_for_patient_id) == (
+        "denied",
+        stranger.id,
+        "caregiver",
+        None,
+    )
+    assert (event.resource, event.resource_id) == ("patient.summary", str(james["patient"].id))
+    me = new_browser()
+    me.login(james["patient_user"].email)
+    log = me.get(f"/patients/{james['patient'].id}/access-log").get_data(as_text=True)
+    assert stranger.full_name not in log
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(app, james, new_browser):

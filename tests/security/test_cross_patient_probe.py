@@ -27,6 +27,7 @@ from app.core.access import Permission, can
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.messaging.models import Thread
+from app.patients import queries as patient_queries
 from app.patients.models import PatientPreferences
 from app.reminders.replan import replan_item
 from app.texting.models import OutboundSms
@@ -191,6 +192,15 @@ def test_outsiders_get_404_on_every_route_of_another_patient(app, world, new_bro
     assert not problems, describe(problems)
     assert differences(before, snapshot()) == [], "a refused request changed the database"
     events = audit_about(b.patient.id, first_event)
+    # Every refusal is on record for the security page, as this user, and never in B's log.
+    denied = [e for e in events if e.action == "denied"]
+    events = [e for e in events if e.action != "denied"]
+    assert denied, "refused attempts were not recorded"
+    assert {(e.actor_id, e.capacity, e.acting_for_patient_id) for e in denied} == {
+        (world.users[who].id, world.users[who].role.value, None)
+    }
+    shown, _total = patient_queries.access_log(b.patient, 1, per_page=1000)
+    assert not [row for row in shown if row[0].action == "denied"]
     if who != "admin":
         assert events == [], [(e.action, e.resource, e.endpoint) for e in events]
     else:

@@ -97,3 +97,34 @@ def test_dates_out_of_range_are_refused_on_every_date_field(two_patients, new_br
     assert db.session.scalar(sa.select(sa.func.count(Patient.id))) == 2
     assert db.session.scalar(sa.select(User.id).where(User.email == "new@example.test")) is None
     assert w.admin.role is Role.ADMIN
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "Ana\u202eztiS" shows as "AnaSitz"
+
+
+def test_bidi_controls_never_reach_a_name_others_see(two_patients, new_browser, make_patient):
+    w = two_patients
+    me = signed_in(new_browser, w.patient_user)
+    url = f"/patients/{w.patient.id}/preferences/edit"
+    form = {
+        "preferred_name": f"\u2067Ana{RLO}naM\u2069",
+        "pronouns": f"{RLO}",
+        "language": "en",
+        "timezone": "America/Los_Angeles",
+        "contact_channels": ["portal"],
+    }
+    assert me.post(url, form, form_url=url).status_code == 302
+    db.session.expire_all()
+    patient = db.session.get(Patient, w.patient.id)
+    assert (patient.preferred_name, patient.pronouns) == ("AnanaM", None)
+    nurse = signed_in(new_browser, w.member_user)
+    assert RLO not in nurse.get(f"/patients/{w.patient.id}").get_data(as_text=True)
+    # Whichever way a name arrives (here the demo's and tests' own helpers), it is stored plain.
+    other = make_patient(given=f"Leo{RLO}", family="\u200fMart\u202ainez")
+    assert (other.given_name, other.family_name) == ("Leo", "Martinez")
+
+
+def test_right_to_left_names_stay_as_written(two_patients):
+    patient = db.session.get(Patient, two_patients.patient.id)
+    patient.preferred_name = "  مريم   حداد "
+    assert patient.preferred_name == "مريم حداد"
