@@ -127,9 +127,25 @@ class Config:
     SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 
     # Accounts
+    #: Wrong passwords for an account (from browsers it has not signed in on) before sign-in
+    #: slows down: then each try waits LOGIN_BACKOFF_SECONDS, doubling up to
+    #: LOGIN_LOCKOUT_MINUTES, and the owner is emailed a link to lift it. A browser the account
+    #: signed in on before is not slowed by strangers' tries (auth.services, "device cookie").
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_BACKOFF_SECONDS = env_int("LOGIN_BACKOFF_SECONDS", 30)
     LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Failed sign-ins per address, whatever the account (a slow guesser across many accounts).
+    LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "30 per hour")
+    #: Two-step sign-in (auth.mfa): the roles that must use it.
+    MFA_REQUIRED_ROLES = tuple(
+        r.strip()
+        for r in os.environ.get("MFA_REQUIRED_ROLES", "care_team,admin").split(",")
+        if r.strip()
+    )
+    #: How long a sign-in (or a "confirm it's you") lets someone change their password, email,
+    #: phone, two-step sign-in or caregiver access without confirming again.
+    FRESH_AUTH_MINUTES = env_int("FRESH_AUTH_MINUTES", 10)
     #: Following short links (/r/<code>), per address: a person taps a few, a guesser many.
     SHORT_LINK_RATE_LIMIT = os.environ.get("SHORT_LINK_RATE_LIMIT", "30 per minute")
     INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
@@ -287,6 +303,8 @@ class ProductionConfig(Config):
             raise RuntimeError("Refusing to start in production without REDIS_URL (rate limits)")
         if not config["PUBLIC_BASE_URL"].startswith("https://"):
             raise RuntimeError("PUBLIC_BASE_URL must be https:// in production")
+        if not {"care_team", "admin"} <= set(config["MFA_REQUIRED_ROLES"]):
+            raise RuntimeError("MFA_REQUIRED_ROLES must include care_team and admin in production")
         check_rules(config)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pyotp
 import sqlalchemy as sa
 
 from app import create_app
@@ -44,6 +45,7 @@ PATIENTS = int(os.environ.get("BENCH_PATIENTS", 2000))
 EVENTS = int(os.environ.get("BENCH_EVENTS", 200_000))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 200))
 PASSWORD = "benchmark password"  # noqa: S105
+BENCH_MFA_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 NO_DETAILS = {
     "acting_for_patient_id": None,
     "resource_id": None,
@@ -66,6 +68,8 @@ def build(app) -> dict:
                 full_name=f"Staff {i}",
                 role=Role.CARE_TEAM,
                 password_hash=pw,
+                mfa_secret=BENCH_MFA_SECRET,  # staff must use two-step sign-in
+                mfa_enabled_at=utcnow(),
             )
             for i in range(60)
         ]
@@ -241,6 +245,7 @@ def main() -> None:
         ]
         staff = app.test_client()
         staff.post("/auth/login", data={"email": ids["staff_email"], "password": PASSWORD})
+        staff.post("/auth/mfa", data={"code": pyotp.TOTP(BENCH_MFA_SECRET).now()})
         rows.append(
             summary("care team: my patients (page 1)", timed(staff, "/team/patients", REQUESTS))
         )

@@ -27,6 +27,7 @@ def test_production_refuses_the_mail_outbox(production_env):
         ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"DEBUG": True}, "FLASK_DEBUG"),
         ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
+        ({"MFA_REQUIRED_ROLES": ("admin",)}, "MFA_REQUIRED_ROLES"),
     ],
 )
 def test_production_refuses_what_would_leak_or_not_hold(production_env, change, message):

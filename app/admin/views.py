@@ -17,13 +17,15 @@ from app.admin.forms import (
     InvitePatientForm,
     InviteTeamMemberForm,
 )
+from app.auth import mfa
 from app.auth import services as auth_services
+from app.auth.fresh import fresh_auth_required
 from app.auth.models import Role, User
 from app.caregivers.grants import grant_access
 from app.core import audit
 from app.core.access import finds_patients, no_patient_data, role_required
 from app.core.forms import EmptyForm
-from app.core.mail import OutboundEmail
+from app.core.mail import OutboundEmail, send_template
 from app.core.pagination import page_arg, page_count
 from app.core.privacy import Capacity
 from app.core.urls import id_arg
@@ -202,6 +204,38 @@ def unlock(user_id: int):
         user.locked_until = None
         user.failed_logins = 0
         flash(_("%(name)s can sign in again.", name=user.full_name), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/mfa/reset", methods=["POST"])
+@fresh_auth_required
+@no_patient_data("resets a lost second factor; audited, and the account's owner is emailed")
+def reset_mfa(user_id: int):
+    """For someone who lost the phone with their app and their recovery codes. They set it up
+    again at their next sign-in (or may, if their role does not need it); every session of
+    theirs ends; the audit trail keeps who did it and the owner is told by email."""
+    user = _user_or_404(user_id)
+    if user.id == current_user.id or not EmptyForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    mfa.disable(user)
+    auth_services.end_all_sessions(user.id, "mfa_reset")
+    patient_id = db.session.scalar(sa.select(Patient.id).where(Patient.user_id == user.id))
+    audit.record(
+        action="change",
+        resource="account.mfa",
+        patient_id=patient_id,
+        actor_id=current_user.id,
+        capacity=Capacity.ADMIN.value,
+        resource_id=user.id,
+    )
+    send_template("auth/email/mfa_reset.txt", user, user=user)
+    flash(
+        _(
+            "Two-step sign-in for %(name)s was reset. They set it up again when they sign in.",
+            name=user.full_name,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.users"))
 
 

@@ -45,6 +45,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     mobile_phone: Mapped[str | None] = mapped_column(sa.String(16))
     #: When the number was proven (a code texted to it, or an invitation link texted to it).
     mobile_phone_verified_at: Mapped[datetime | None] = mapped_column()
+    #: Two-step sign-in (auth.mfa): the TOTP key (base32) once the user proved their app has it.
+    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column()
+    #: The last TOTP time step accepted: a code is good once (no replay within its 30 s).
+    mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"
@@ -61,6 +66,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_enabled_at is not None and self.mfa_secret is not None
 
     @property
     def has_password(self) -> bool:
@@ -109,6 +118,19 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
 
     user: Mapped[User] = relationship(back_populates="sessions", lazy="raise")
+
+
+class MfaRecoveryCode(db.Model):
+    """One of the ten single-use codes that sign in when the phone with the app is lost.
+    Stored as Argon2 hashes; shown once, when made."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()
 
 
 class TokenPurpose(enum.StrEnum):

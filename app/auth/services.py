@@ -1,4 +1,4 @@
-"""Account services: authentication with lockout, server-side sessions, one-time links.
+"""Account services: authentication with slow-down, server-side sessions, one-time links.
 
 Services add and flush; the request hook commits (see app.core.uow).
 """
@@ -10,10 +10,11 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, request, session
+from flask import after_this_request, current_app, g, has_request_context, request, session, url_for
 from flask_login import login_user, logout_user
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from app.auth import mfa
 from app.auth.models import AccountToken, Role, TokenPurpose, User, UserSession, hash_token
 from app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from app.core.db import utcnow
@@ -70,21 +71,34 @@ def create_account(
 def authenticate(email: str, password: str) -> User | None:
     """Return the user if the password is right and the account may sign in.
 
-    Unknown, locked, deactivated and not-yet-activated accounts fail exactly like a wrong
+    Unknown, slowed-down, deactivated and not-yet-activated accounts fail exactly like a wrong
     password (same answer, same Argon2 effort), so the login form reveals nothing.
-    Each failure counts; reaching LOGIN_MAX_FAILURES locks the account for a while.
+
+    Guessing is slowed, never turned into a way to lock someone out:
+    - per address: LOGIN_RATE_LIMIT tries and LOGIN_FAILURE_LIMIT failures (auth.views);
+    - per account, from browsers the account has not signed in on: after LOGIN_MAX_FAILURES
+      wrong passwords each try waits LOGIN_BACKOFF_SECONDS, doubling up to
+      LOGIN_LOCKOUT_MINUTES, and the owner gets an email with a link that lifts it;
+    - a browser the account signed in on before ("device cookie") is not slowed by strangers'
+      failures; its own wrong passwords count on the device, and after LOGIN_MAX_FAILURES of
+      them it is a stranger again.
     """
     user = find_user_by_email(email)
     now = utcnow()
-    if user is None or not user.active or not user.has_password or user.is_locked(now):
+    known = user is not None and device_knows(user.id)
+    if (
+        user is None
+        or not user.active
+        or not user.has_password
+        or (not known and user.is_locked(now))
+    ):
         burn_time(password)
         return None
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            log.warning("account %s locked after repeated failed logins", user.id)
+        if known:
+            device_failed(user.id)
+        else:
+            _slow_down(user, now)
         db.session.flush()
         return None
     user.failed_logins = 0
@@ -94,6 +108,135 @@ def authenticate(email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
     db.session.flush()
     return user
+
+
+def _slow_down(user: User, now) -> None:
+    cfg = current_app.config
+    user.failed_logins += 1
+    over = user.failed_logins - cfg["LOGIN_MAX_FAILURES"]
+    if over < 0:
+        return
+    wait = min(cfg["LOGIN_BACKOFF_SECONDS"] * 2 ** min(over, 20), cfg["LOGIN_LOCKOUT_MINUTES"] * 60)
+    user.locked_until = now + timedelta(seconds=wait)
+    log.warning("sign-in to account %s slowed for %d s after failed tries", user.id, wait)
+    if over == 0:
+        send_unlock_link(user)
+
+
+# ---------------------------------------------------------------- browsers an account knows
+
+DEVICE_COOKIE = "cc_device"
+DEVICE_DAYS = 365
+_MAX_ACCOUNTS_PER_DEVICE = 5
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="carecircle.device")
+
+
+def _device_accounts() -> dict[str, int]:
+    """{account id: wrong passwords on this browser} from the signed cookie."""
+    if "device_accounts" not in g:
+        raw = request.cookies.get(DEVICE_COOKIE) if has_request_context() else None
+        accounts: dict[str, int] = {}
+        if raw:
+            try:
+                value = _device_serializer().loads(raw)
+            except BadSignature:
+                value = {}
+            if isinstance(value, dict):
+                accounts = {
+                    str(k): int(v)
+                    for k, v in value.items()
+                    if isinstance(v, int) and str(k).isdigit()
+                }
+        g.device_accounts = accounts
+    return g.device_accounts
+
+
+def _save_device_accounts(accounts: dict[str, int]) -> None:
+    g.device_accounts = accounts
+    if not has_request_context():
+        return
+    value = _device_serializer().dumps(accounts)
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_DAYS * 86400,
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            samesite="Lax",
+        )
+        return response
+
+
+def device_knows(user_id: int) -> bool:
+    return str(user_id) in _device_accounts()
+
+
+def device_failed(user_id: int) -> None:
+    accounts = dict(_device_accounts())
+    fails = accounts.get(str(user_id), 0) + 1
+    if fails >= current_app.config["LOGIN_MAX_FAILURES"]:
+        accounts.pop(str(user_id), None)
+    else:
+        accounts[str(user_id)] = fails
+    _save_device_accounts(accounts)
+
+
+def remember_device(user_id: int) -> None:
+    accounts = {k: v for k, v in _device_accounts().items() if k != str(user_id)}
+    accounts[str(user_id)] = 0
+    _save_device_accounts(dict(list(accounts.items())[-_MAX_ACCOUNTS_PER_DEVICE:]))
+
+
+# ---------------------------------------------------------------- unlocking by email
+
+
+def _unlock_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="carecircle.unlock")
+
+
+def _password_version(user: User) -> str:
+    return hash_token(user.password_hash or "")[:16]
+
+
+def send_unlock_link(user: User) -> None:
+    """Tell the owner sign-in was slowed, with a link that lifts it. The link works for
+    PASSWORD_RESET_MAX_AGE_MINUTES and dies when the password changes."""
+    token = _unlock_serializer().dumps({"u": user.id, "p": _password_version(user)})
+    send_template(
+        "auth/email/unlock.txt",
+        user,
+        user=user,
+        link=public_url_for("auth.unlock_link", token=token),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"],
+    )
+
+
+def user_for_unlock(token: str) -> User | None:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"] * 60
+    try:
+        payload = _unlock_serializer().loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+        return None
+    user = db.session.get(User, payload["u"])
+    if user is None or not user.active or payload.get("p") != _password_version(user):
+        return None
+    return user
+
+
+def unlock(user: User) -> None:
+    """Lift the slow-down and trust this browser for the account (the email proved it)."""
+    user.failed_logins = 0
+    user.locked_until = None
+    remember_device(user.id)
+    db.session.flush()
 
 
 def set_password(user: User, password: str) -> None:
@@ -138,10 +281,91 @@ def start_session(user: User) -> UserSession:
     db.session.add(row)
     db.session.flush()
     session[SESSION_KEY] = token
+    session[FRESH_KEY] = now.timestamp()
     session.permanent = True
     login_user(user)
     g.user_session = row
+    remember_device(user.id)
     return row
+
+
+# ---------------------------------------------------------------- two steps, and "is it you?"
+
+PENDING_KEY = "sign_in_pending"
+FRESH_KEY = "fresh_at"
+#: How long the second step may take after the password.
+PENDING_MINUTES = 5
+#: Wrong codes allowed in one second step before the password is asked again.
+PENDING_TRIES = 5
+CLOCK_SKEW_SECONDS = 60
+
+
+def begin_sign_in(user: User, next_url: str) -> str:
+    """After the right password: sign in, or ask for the second step first. Returns where to
+    go next. Someone who must use two-step sign-in and has not set it up sets it up now,
+    before they get a session."""
+    if mfa.is_enrolled(user) or mfa.required_for(user):
+        session.pop(SESSION_KEY, None)
+        session[PENDING_KEY] = {
+            "u": user.id,
+            "at": utcnow().timestamp(),
+            "next": next_url,
+            "tries": 0,
+        }
+        if mfa.is_enrolled(user):
+            return url_for("auth.mfa_code")
+        return url_for("auth.mfa_setup")
+    start_session(user)
+    return next_url
+
+
+def pending_sign_in() -> tuple[User, dict] | None:
+    """The user who gave the right password in this browser and owes the second step."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    age = utcnow().timestamp() - float(pending.get("at", 0))
+    if not 0 <= age <= PENDING_MINUTES * 60 or pending.get("tries", 0) >= PENDING_TRIES:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, pending.get("u"))
+    if user is None or not user.active:
+        session.pop(PENDING_KEY, None)
+        return None
+    return user, pending
+
+
+def pending_failed() -> int:
+    """Count a wrong code; returns the tries left (0: the password is asked again)."""
+    pending = dict(session.get(PENDING_KEY) or {})
+    pending["tries"] = pending.get("tries", 0) + 1
+    left = PENDING_TRIES - pending["tries"]
+    if left <= 0:
+        session.pop(PENDING_KEY, None)
+    else:
+        session[PENDING_KEY] = pending
+    return left
+
+
+def finish_sign_in(user: User) -> str:
+    next_url = (session.get(PENDING_KEY) or {}).get("next") or url_for("patients.home")
+    session.pop(PENDING_KEY, None)
+    start_session(user)
+    return next_url
+
+
+def is_fresh() -> bool:
+    """Whether this session proved who it is (password, and code if enrolled) recently."""
+    at = session.get(FRESH_KEY)
+    if not isinstance(at, int | float):
+        return False
+    age = utcnow().timestamp() - at
+    # A little in the future is another host's clock running ahead (several hosts).
+    return -CLOCK_SKEW_SECONDS <= age <= current_app.config["FRESH_AUTH_MINUTES"] * 60
+
+
+def mark_fresh() -> None:
+    session[FRESH_KEY] = utcnow().timestamp()
 
 
 def end_session(reason: str) -> None:
@@ -157,6 +381,22 @@ def end_session(reason: str) -> None:
     g.pop("user_session", None)
     logout_user()
     session.clear()
+
+
+def end_all_sessions_but_this(user_id: int, reason: str) -> int:
+    """End the user's sessions on every other device (this one was just proven)."""
+    this = g.get("user_session")
+    query = sa.update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+    )
+    if this is not None:
+        query = query.where(UserSession.id != this.id)
+    result = db.session.execute(
+        query.values(ended_at=utcnow(), end_reason=reason).execution_options(
+            synchronize_session=False
+        )
+    )
+    return result.rowcount or 0
 
 
 def end_all_sessions(user_id: int, reason: str) -> int:

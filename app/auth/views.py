@@ -5,10 +5,12 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth import bp, services
+from app.auth import bp, mfa, services
 from app.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from app.auth.fresh import fresh_auth_required
 from app.auth.models import TokenPurpose, UserSession
 from app.auth.passwords import verify_password
+from app.core import links
 from app.core.access import no_patient_data
 from app.core.db import utcnow
 from app.core.forms import EmptyForm
@@ -21,8 +23,18 @@ def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def login_failure_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    """A sign-in that did not pass the password (the form shown again)."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
+@limiter.limit(login_failure_limit, methods=["POST"], deduct_when=_failed)
 @no_patient_data("signs a user in")
 def login():
     if current_user.is_authenticated:
@@ -32,8 +44,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            services.start_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("patients.home")))
+            target = safe_next(request.args.get("next"), url_for("patients.home"))
+            return redirect(services.begin_sign_in(user, target))
         # One answer for every failure: unknown account, wrong password, locked, not activated.
         form.password.errors.append(
             _(
@@ -61,21 +73,43 @@ def _token_problem(reason: str):
     return render_template("auth/token_problem.html", reason=reason), 400
 
 
-@bp.route("/welcome/<token>", methods=["GET", "POST"])
+# The links in emails land (GET only): the token goes into the session, and the page and its
+# form are at a clean address, so the token is never in a later request (see app.core.links).
+WELCOME, RESET = "welcome", "reset"
+
+
+@bp.route("/welcome/<token>", methods=["GET"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("keeps the invitation link's token for this browser; shows nothing")
+def accept_invitation(token: str):
+    return links.land(WELCOME, token, "auth.welcome")
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 @no_patient_data("activates the invited user's own account")
-def accept_invitation(token: str):
-    return _set_password_with_token(token, TokenPurpose.INVITATION)
+def welcome():
+    return _set_password_with_token(WELCOME, TokenPurpose.INVITATION)
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
+@bp.route("/reset/<token>", methods=["GET"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@no_patient_data("keeps the reset link's token for this browser; shows nothing")
+def reset_password(token: str):
+    return links.land(RESET, token, "auth.new_password")
+
+
+@bp.route("/reset/new-password", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 @no_patient_data("resets the user's own password")
-def reset_password(token: str):
-    return _set_password_with_token(token, TokenPurpose.PASSWORD_RESET)
+def new_password():
+    return _set_password_with_token(RESET, TokenPurpose.PASSWORD_RESET)
 
 
-def _set_password_with_token(token: str, purpose: TokenPurpose):
+def _set_password_with_token(kind: str, purpose: TokenPurpose):
+    token = links.landed(kind)
+    if token is None:
+        return _token_problem("invalid")
     try:
         row = services.check_token(token, purpose)
     except services.TokenError as exc:
@@ -86,17 +120,20 @@ def _set_password_with_token(token: str, purpose: TokenPurpose):
             services.use_token(row)
         except services.TokenError as exc:
             return _token_problem(str(exc))
+        links.forget(kind)
         user = row.user
         if current_user.is_authenticated:
             services.end_session("logout")
         services.set_password(user, form.password.data)
         services.end_all_sessions(user.id, "password_change")
-        services.start_session(user)
+        # A link proves the email, not the second factor: an enrolled user still gives a code,
+        # and a role that needs two-step sign-in sets it up before the first session.
+        target = services.begin_sign_in(user, url_for("patients.home"))
         if purpose is TokenPurpose.INVITATION:
             flash(_("Welcome to CareCircle, %(name)s.", name=user.full_name), "success")
         else:
             flash(_("Your password is changed."), "success")
-        return redirect(url_for("patients.home"))
+        return redirect(target)
     status = 422 if form.is_submitted() else 200
     return (
         render_template("auth/set_password.html", form=form, purpose=purpose.value, user=row.user),
@@ -147,6 +184,9 @@ def _render_account(form, status: int = 200):
             end_form=EmptyForm(),
             sessions=sessions,
             this_session_id=g.get("user_session").id if g.get("user_session") else None,
+            mfa_on=mfa.is_enrolled(current_user),
+            mfa_required=mfa.required_for(current_user),
+            codes_left=mfa.recovery_codes_left(current_user) if current_user.mfa_enabled else 0,
         ),
         status,
     )
@@ -155,6 +195,7 @@ def _render_account(form, status: int = 200):
 @bp.route("/account/password", methods=["POST"])
 @login_required
 @limiter.limit(login_rate_limit)
+@fresh_auth_required
 @no_patient_data("changes the signed-in user's own password")
 def change_password():
     form = ChangePasswordForm()

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.auth import services as auth_services
+from app.auth.fresh import fresh_auth_required
 from app.auth.models import Role
 from app.caregivers import rules
 from app.caregivers.forms import ContinuingAuthorityForm, TeamGrantForm, category_choices
@@ -82,6 +83,7 @@ def grants(patient):
 
 @bp.route("/patients/<int:patient_id>/caregivers/team-grant", methods=["GET", "POST"])
 @patient_route(Permission.GRANT_LEGAL_ACCESS, "caregivers.grant")
+@fresh_auth_required
 def team_grant(patient):
     now = utcnow()
     form = TeamGrantForm(patient=patient, now=now)
@@ -152,6 +154,7 @@ def team_grant(patient):
     methods=["GET", "POST"],
 )
 @patient_route(Permission.GRANT_LEGAL_ACCESS, "caregivers.grant")
+@fresh_auth_required
 def continuing_authority(patient, grant_id: int):
     grant = _grant_or_404(patient, grant_id)
     now = utcnow()

@@ -2,7 +2,8 @@
 
 The caregiver's own page is /caregivers/ ("People I help"). The patient's pages about the
 people who help them belong to the record, so they live at /patients/<id>/caregivers/..., and
-the invitee's link at /caregivers/accept/<token>.
+the invitee's link at /caregivers/accept/<token>, which keeps the token in the session and sends
+the browser on to /caregivers/accept, where the invitation is shown and accepted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy.orm import aliased, joinedload
 
 from app.auth import services as auth_services
+from app.auth.fresh import fresh_auth_required
 from app.auth.models import Role, User
 from app.caregivers import bp, grants, invitations
 from app.caregivers.forms import (
@@ -39,7 +41,7 @@ from app.caregivers.labels import SCOPE_LABELS
 from app.caregivers.models import CaregiverGrant, CaregiverInvitation
 from app.caregivers.queries import grants_in_force
 from app.caregivers.rules import in_force
-from app.core import audit
+from app.core import audit, links
 from app.core.access import (
     Permission,
     can,
@@ -142,6 +144,7 @@ def helpers(patient):
 
 @bp.route("/patients/<int:patient_id>/caregivers/invite", methods=["GET", "POST"])
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.invitation")
+@fresh_auth_required
 def invite(patient):
     form = InviteForm(today=patient.today())
     if form.validate_on_submit():
@@ -222,6 +225,7 @@ def _grant_the_patient_controls(patient, grant_id: int) -> CaregiverGrant:
 
 @bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/edit", methods=["GET", "POST"])
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
+@fresh_auth_required
 def edit_grant(patient, grant_id: int):
     grant = _grant_the_patient_controls(patient, grant_id)
     current_end = grants.last_day(patient, grant.ends_at)
@@ -266,6 +270,7 @@ def edit_grant(patient, grant_id: int):
 
 @bp.route("/patients/<int:patient_id>/caregivers/<int:grant_id>/end", methods=["GET", "POST"])
 @patient_route(Permission.MANAGE_CAREGIVERS, "caregivers.grant")
+@fresh_auth_required
 def end_grant(patient, grant_id: int):
     grant = _grant_the_patient_controls(patient, grant_id)
     form = EmptyForm()
@@ -287,12 +292,17 @@ def end_grant(patient, grant_id: int):
 PROOF_KEY = "invitation_proofs"
 auth_services.KEPT_AT_SIGN_IN.add(PROOF_KEY)
 
+#: The invitation link this browser opened (app.core.links): kept across signing in to accept
+#: with an existing account, like the code.
+LINK = "caregiver_invitation"
+auth_services.KEPT_AT_SIGN_IN.add(links.session_key(LINK))
+
 
 def _forget_proof(invitation) -> None:
     session[PROOF_KEY] = [i for i in session.get(PROOF_KEY, []) if i != invitation.id]
 
 
-def _prove(invitation, patient, token: str, scopes):
+def _prove(invitation, patient, scopes):
     """Accepting needs a code sent to where the link went: "send me a code", then the code."""
     form = ProofForm()
     status = 200
@@ -307,7 +317,7 @@ def _prove(invitation, patient, token: str, scopes):
                     _("We sent a code to %(where)s.", where=invitations.masked_address(invitation)),
                     "info",
                 )
-            return redirect(url_for("caregivers.accept", token=token))
+            return redirect(url_for("caregivers.accept_invitation"))
         try:
             invitations.check_proof(invitation, form.code.data)
         except invitations.ProofError as exc:
@@ -315,7 +325,7 @@ def _prove(invitation, patient, token: str, scopes):
             form.code.errors.append(str(exc))
         else:
             session[PROOF_KEY] = [*session.get(PROOF_KEY, []), invitation.id][-5:]
-            return redirect(url_for("caregivers.accept", token=token))
+            return redirect(url_for("caregivers.accept_invitation"))
     elif form.is_submitted():
         status = 422
     return (
@@ -338,12 +348,22 @@ def _link_problem(reason: str):
     return render_template("caregivers/link_problem.html", reason=reason), status
 
 
-@bp.route("/caregivers/accept/<token>", methods=["GET", "POST"])
+@bp.route("/caregivers/accept/<token>", methods=["GET"])
+@limiter.limit(_rate_limit, methods=["POST"])
+@no_patient_data("keeps the invitation link's token for this browser; shows nothing")
+def accept(token: str):
+    return links.land(LINK, token, "caregivers.accept_invitation")
+
+
+@bp.route("/caregivers/accept", methods=["GET", "POST"])
 @limiter.limit(_rate_limit, methods=["POST"])
 @no_patient_data(
     "the invitee's own step: links their own account to the invitation; the grant is audited"
 )
-def accept(token: str):
+def accept_invitation():
+    token = links.landed(LINK)
+    if token is None:
+        return _link_problem("invalid")
     try:
         invitation = invitations.check(token)
     except InvitationError as exc:
@@ -361,7 +381,7 @@ def accept(token: str):
     user = current_user if current_user.is_authenticated else None
     proven = invitation.id in session.get(PROOF_KEY, [])
     if not proven and not invitations.already_proven(invitation, user):
-        return _prove(invitation, patient, token, scopes)
+        return _prove(invitation, patient, scopes)
 
     if current_user.is_authenticated:
         form = EmptyForm()
@@ -371,6 +391,7 @@ def accept(token: str):
             except InvitationError as exc:
                 return _link_problem(exc.reason)
             _forget_proof(invitation)
+            links.forget(LINK)
             flash(_("You now help %(name)s.", name=patient.display_name), "success")
             return redirect(url_for("patients.summary", patient_id=patient.id))
         return render_template(
@@ -379,7 +400,6 @@ def accept(token: str):
             patient=patient,
             scopes=scopes,
             form=form,
-            token=token,
         )
 
     form = NewCaregiverAccountForm(
@@ -410,6 +430,7 @@ def accept(token: str):
             except InvitationError as exc:
                 return _link_problem(exc.reason)
             _forget_proof(invitation)
+            links.forget(LINK)
             auth_services.start_session(user)
             flash(
                 _(
@@ -428,7 +449,6 @@ def accept(token: str):
             patient=patient,
             scopes=scopes,
             form=form,
-            token=token,
         ),
         status,
     )

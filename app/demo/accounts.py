@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from app.auth import mfa
 from app.auth.models import Role, User
 from app.auth.services import create_account
 from app.core.db import utcnow
@@ -116,6 +117,8 @@ def _user(local: str, name: str, role: Role, locale: str, password_hash: str) ->
         user = create_account(
             email=email, full_name=name, role=role, locale=locale, password_hash=password_hash
         )
+    if mfa.required_for(user) and not user.mfa_enabled:
+        mfa.enrol_for_demo(user)  # the published demo key (README); refused in production
     return user
 
 

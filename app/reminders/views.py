@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TelField
 from wtforms.validators import DataRequired, Length
 
+from app.auth.fresh import fresh_auth_required
 from app.careplan.goals import queries as goal_queries
 from app.careplan.goals.models import Goal
 from app.careplan.items import queries as item_queries
@@ -95,6 +96,7 @@ class CodeForm(FlaskForm):
 @bp.route("/patients/<int:patient_id>/phone", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 @patient_route(Permission.CHANGE_PHONE, "patient.profile")
+@fresh_auth_required
 def phone(patient):
     form = PhoneForm()
     if form.validate_on_submit():

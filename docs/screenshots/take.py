@@ -21,6 +21,7 @@ from app.demo import DEMO_PASSWORD, seed  # noqa: E402
 from app.extensions import db  # noqa: E402
 
 OUT = Path(__file__).parent
+APP: dict = {}
 SHOTS = [
     # (file, login, path)
     ("home-phone.png", None, "/auth/login"),
@@ -62,6 +63,7 @@ def main() -> None:
             db.create_all()
             seed()
             db.session.commit()
+        APP["app"] = app
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
@@ -95,6 +97,7 @@ def main() -> None:
                 print("wrote", OUT / name)
                 ctx.close()
             invitation_shots(browser, base, app)
+            mfa_shots(browser, base)
             browser.close()
         server.shutdown()
 
@@ -139,6 +142,50 @@ def login(page, base: str, who: str) -> None:
     page.fill("#password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_load_state()
+    if page.url.endswith("/auth/mfa"):  # staff: the code for the published demo key (README)
+        type_demo_code(page, f"{who}@demo.carecircle.test")
+
+
+def type_demo_code(page, email: str) -> None:
+    """A code is good once per account; the shots sign the same person in again within its 30
+    seconds, so the account's last used step is forgotten first (the demo database only)."""
+    import pyotp
+    import sqlalchemy as sa
+
+    from app.auth.mfa import DEMO_MFA_SECRET
+    from app.auth.models import User
+
+    with APP["app"].app_context():
+        db.session.execute(sa.update(User).where(User.email == email).values(mfa_last_step=None))
+        db.session.commit()
+    page.fill("#code", pyotp.TOTP(DEMO_MFA_SECRET).now())
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def mfa_shots(browser, base: str) -> None:
+    """The nurse's second step at sign-in; James turning two-step sign-in on."""
+    ctx = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+    )
+    page = ctx.new_page()
+    page.goto(base + "/auth/login")
+    page.fill("#email", "nurse@demo.carecircle.test")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    page.screenshot(path=str(OUT / "mfa-code.png"), full_page=True)
+    print("wrote", OUT / "mfa-code.png")
+    ctx.close()
+    ctx = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+    )
+    page = ctx.new_page()
+    login(page, base, "james")
+    page.goto(base + "/auth/mfa/setup")
+    page.screenshot(path=str(OUT / "mfa-setup.png"), full_page=True)
+    print("wrote", OUT / "mfa-setup.png")
+    ctx.close()
 
 
 if __name__ == "__main__":

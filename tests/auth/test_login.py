@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -6,6 +6,7 @@ from app.auth.models import Role, User, UserSession
 from app.core.db import utcnow
 from app.extensions import db
 from tests.fixtures.browser import PASSWORD
+from tests.fixtures.mail import link_in, outbox_emails
 
 GENERIC = "That email and password do not match an account that can sign in now."
 
@@ -226,3 +227,80 @@ def test_login_without_csrf_is_refused(client, make_user):
     response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/auth/account").status_code == 302
+
+
+# ------------------------------------------------------------------ slow-down, not lock-out
+# Before: anyone could lock any account for 15 minutes with 5 wrong passwords.
+
+
+def _strangers_guess(new_browser, email, times):
+    for _ in range(times):
+        new_browser().login(email, "a wrong password guess")
+
+
+def test_strangers_guesses_do_not_lock_the_owner_out_of_their_own_phone(
+    app, new_browser, make_user
+):
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"  # every test browser is 127.0.0.1
+    user = make_user(Role.PATIENT)
+    phone = new_browser()
+    assert phone.login(user.email).status_code == 302  # this phone now knows the account
+    phone.logout()
+    _strangers_guess(new_browser, user.email, app.config["LOGIN_MAX_FAILURES"] + 3)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).is_locked()
+    assert new_browser().login(user.email).status_code == 200  # a stranger's browser waits
+    assert phone.login(user.email).status_code == 302  # the owner's phone does not
+
+
+def test_the_wait_doubles_and_is_capped(app, new_browser, make_user, frozen_clock):
+    now = datetime(2030, 3, 4, 18, 0, tzinfo=UTC)
+    frozen_clock(now)
+    user = make_user(Role.PATIENT)
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    waits = []
+    for _ in range(12):
+        _strangers_guess(new_browser, user.email, 1)
+        db.session.expire_all()
+        locked_until = db.session.get(User, user.id).locked_until
+        if locked_until is not None and locked_until > now:
+            waits.append((locked_until - now).total_seconds())
+            now = locked_until + timedelta(seconds=1)
+            frozen_clock(now)
+    base, cap = app.config["LOGIN_BACKOFF_SECONDS"], app.config["LOGIN_LOCKOUT_MINUTES"] * 60
+    assert waits[:3] == [base, 2 * base, 4 * base]
+    assert max(waits) == cap
+
+
+def test_the_owner_is_emailed_a_link_that_lifts_the_wait(app, new_browser, make_user):
+    user = make_user(Role.PATIENT)
+    _strangers_guess(new_browser, user.email, app.config["LOGIN_MAX_FAILURES"] + 2)
+    emails = [e for e in outbox_emails() if e.to_address == user.email]
+    assert len(emails) == 1  # once per slow-down, not per guess
+    assert "slowed down" in emails[0].subject
+    b = new_browser()
+    page = b.open(link_in(emails[0].body))
+    assert page == "/auth/unlock"
+    assert b.post(page, {}).headers["Location"] == "/auth/login"
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_locked()
+    assert b.login(user.email).status_code == 302
+    # The link is dead once the password changes.
+    other = new_browser()
+    db.session.get(User, user.id).password_hash = "changed"
+    db.session.commit()
+    other.open(link_in(emails[0].body))
+    assert other.get("/auth/unlock").status_code == 400
+
+
+def test_failures_per_address_are_limited_but_sign_ins_are_not(app, browser, make_user):
+    app.config["LOGIN_FAILURE_LIMIT"] = "3 per hour"
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    user = make_user(Role.PATIENT)
+    for _ in range(5):  # successes do not count against the address
+        assert browser.login(user.email).status_code == 302
+        browser.logout()
+    statuses = [
+        browser.login(f"x{i}@example.test", "a wrong password").status_code for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]

@@ -405,7 +405,8 @@ def test_a_minor_invited_by_an_admin_signs_in_and_writes_privately(
     mia = new_browser()
     link = link_in(invitation.body)
     new_password = "my dog is called pepper"
-    assert mia.post(link, {"password": new_password, "confirm": new_password}).status_code == 302
+    page = mia.open(link)
+    assert mia.post(page, {"password": new_password, "confirm": new_password}).status_code == 302
     patient = db.session.scalar(sa.select(Patient).where(Patient.given_name == "Mia"))
     home = mia.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Mia" in home and "14 years old" in home

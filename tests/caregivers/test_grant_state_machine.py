@@ -610,8 +610,9 @@ def test_delegate_grant_from_first_click_to_its_end_date(
     link = link_in(
         next(e for e in reversed(outbox_emails()) if e.to_address == w.caregiver.email).body
     )
-    assert prove(walk.browser, link)
-    accepted = walk.browser.post(link, {}, form_url=link)
+    page = walk.browser.open(link)
+    assert prove(walk.browser, page)
+    accepted = walk.browser.post(page, {}, form_url=page)
     assert accepted.status_code == 302, accepted.get_data(as_text=True)
     renewed = grant_of(w.caregiver)
     assert renewed.id != access.id and renewed.revoked_at is None
@@ -710,6 +711,7 @@ def test_continuing_authority_keeps_a_guardian_past_18(app, world, new_browser, 
     walk.check("Mia's 18th birthday, before the sweep", NOWHERE)
 
     url = f"{w.base}/caregivers/grants/{guardian.id}/continuing-authority"
+    nurse.confirm(w.nurse.email)  # years later: the sign-in is no longer fresh
     response = nurse.post(
         url,
         {"continuing_authority": "Court-appointed guardian of an adult, case 28-GU-0113"},

@@ -56,10 +56,11 @@ def written():
 def test_a_stranger_with_only_the_link_cannot_accept(link, new_browser):
     before = written()
     mallory = new_browser()
-    page = mallory.get(link).get_data(as_text=True)
+    url = mallory.open(link)
+    page = mallory.get(url).get_data(as_text=True)
     assert "Send me a code" in page and "Create my account" not in page
     assert "ana.walker@example.test" not in page  # the address is shown only in part
-    refused = mallory.post(link, ACCOUNT)
+    refused = mallory.post(url, ACCOUNT)
     assert refused.status_code == 422
     assert "Enter the 6-digit code." in refused.get_data(as_text=True)
     assert written() == before
@@ -69,17 +70,19 @@ def test_a_signed_in_caregiver_with_only_the_link_cannot_accept(link, new_browse
     other = make_user(Role.CAREGIVER, email="other@example.test")
     b = signed_in(new_browser, other)
     before = written()
-    page = b.get(link).get_data(as_text=True)
+    url = b.open(link)
+    page = b.get(url).get_data(as_text=True)
     assert "Send me a code" in page and "Accept as" not in page
-    assert b.post(link, {}).status_code == 422
+    assert b.post(url, {}).status_code == 422
     assert written() == before
 
 
 def test_the_code_goes_where_the_invitation_went_and_says_nothing_else(link, new_browser):
     b = new_browser()
-    sent = b.post(link, {"send": "1"})
+    url = b.open(link)
+    sent = b.post(url, {"send": "1"})
     assert sent.status_code == 302
-    page = b.get(link).get_data(as_text=True)
+    page = b.get(url).get_data(as_text=True)
     assert "We sent a code to a…@example.test." in page
     email = outbox_emails()[-1]
     assert email.to_address == "ana.walker@example.test"
@@ -89,38 +92,43 @@ def test_the_code_goes_where_the_invitation_went_and_says_nothing_else(link, new
 
 def test_guessing_stops_after_five_wrong_tries_even_with_the_right_code(link, new_browser):
     b = new_browser()
-    b.post(link, {"send": "1"})
+    page = b.open(link)
+    b.post(page, {"send": "1"})
     code = last_code()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
-        response = b.post(link, {"code": wrong})
+        response = b.post(page, {"code": wrong})
         assert response.status_code == 200
         assert "That code is not right" in response.get_data(as_text=True)
-    locked = b.post(link, {"code": code})
+    locked = b.post(page, {"code": code})
     assert "Too many wrong tries. Ask for a new code." in locked.get_data(as_text=True)
-    assert "Create my account" not in b.get(link).get_data(as_text=True)
+    assert "Create my account" not in b.get(page).get_data(as_text=True)
     # Another browser cannot keep guessing on the same code either.
-    other = new_browser().post(link, {"code": code}).get_data(as_text=True)
+    other_browser = new_browser()
+    other_page = other_browser.open(link)
+    other = other_browser.post(other_page, {"code": code}).get_data(as_text=True)
     assert "Too many wrong tries" in other
 
 
 def test_a_new_code_replaces_the_old_one(link, new_browser):
     b = new_browser()
-    b.post(link, {"send": "1"})
+    page = b.open(link)
+    b.post(page, {"send": "1"})
     old = last_code()
-    b.post(link, {"send": "1"})
+    b.post(page, {"send": "1"})
     fresh = last_code()
     if fresh != old:
-        assert "not right" in b.post(link, {"code": old}).get_data(as_text=True)
-    assert b.post(link, {"code": fresh}).status_code == 302
-    assert "Create my account" in b.get(link).get_data(as_text=True)
+        assert "not right" in b.post(page, {"code": old}).get_data(as_text=True)
+    assert b.post(page, {"code": fresh}).status_code == 302
+    assert "Create my account" in b.get(page).get_data(as_text=True)
 
 
 def test_no_more_than_five_codes_per_invitation(link, new_browser):
     b = new_browser()
+    page = b.open(link)
     for _ in range(5):
-        assert b.post(link, {"send": "1"}).status_code == 302
-    sixth = b.post(link, {"send": "1"}, follow_redirects=True).get_data(as_text=True)
+        assert b.post(page, {"send": "1"}).status_code == 302
+    sixth = b.post(page, {"send": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "We sent as many codes as we can." in sixth
     assert len(outbox_emails()) == 1 + 5  # the invitation and five codes
 
@@ -129,12 +137,13 @@ def test_a_code_works_for_ten_minutes(link, new_browser, frozen_clock):
     start = utcnow()
     frozen_clock(start)
     b = new_browser()
-    b.post(link, {"send": "1"})
+    page = b.open(link)
+    b.post(page, {"send": "1"})
     code = last_code()
     frozen_clock(start + timedelta(minutes=10))
-    response = b.post(link, {"code": code})
+    response = b.post(page, {"code": code})
     assert "This code has expired. Ask for a new one." in response.get_data(as_text=True)
-    assert "Create my account" not in b.get(link).get_data(as_text=True)
+    assert "Create my account" not in b.get(page).get_data(as_text=True)
 
 
 def test_a_code_is_proven_in_one_browser_only_and_once(link, new_browser):
@@ -142,10 +151,11 @@ def test_a_code_is_proven_in_one_browser_only_and_once(link, new_browser):
     assert prove(ana, link)
     mallory = new_browser()
     before = written()
-    assert "Send me a code" in mallory.get(link).get_data(as_text=True)
-    assert mallory.post(link, ACCOUNT).status_code == 422
+    page = mallory.open(link)
+    assert "Send me a code" in mallory.get(page).get_data(as_text=True)
+    assert mallory.post(page, ACCOUNT).status_code == 422
     # The code was used up: entering it again in another browser does nothing.
-    assert "expired" in mallory.post(link, {"code": last_code()}).get_data(as_text=True)
+    assert "expired" in mallory.post(page, {"code": last_code()}).get_data(as_text=True)
     assert written() == before
 
 
@@ -155,9 +165,11 @@ def test_a_code_for_one_invitation_does_not_open_another(james, james_browser, n
     invite(james_browser, james, email="second@example.test")
     second = link_in(outbox_emails()[-1].body)
     b = new_browser()
-    b.post(second, {"send": "1"})
-    assert "expired" in b.post(first, {"code": last_code()}).get_data(as_text=True)
-    assert "Send me a code" in b.get(first).get_data(as_text=True)
+    page = b.open(second)
+    b.post(page, {"send": "1"})
+    assert b.open(first) == page  # one page; which invitation it shows is the last link opened
+    assert "expired" in b.post(page, {"code": last_code()}).get_data(as_text=True)
+    assert "Send me a code" in b.get(page).get_data(as_text=True)
 
 
 def test_a_texted_invitation_texts_the_code_in_the_patients_language(
@@ -169,8 +181,9 @@ def test_a_texted_invitation_texts_the_code_in_the_patients_language(
     db.session.expire_all()
     link = link_in(db.session.scalars(sa.select(OutboundSms)).one().body)
     b = new_browser()
-    assert "…0142" in b.get(link).get_data(as_text=True)
-    b.post(link, {"send": "1"})
+    page = b.open(link)
+    assert "…0142" in b.get(page).get_data(as_text=True)
+    b.post(page, {"send": "1"})
     sms = db.session.scalars(sa.select(OutboundSms).order_by(OutboundSms.id.desc())).first()
     assert (sms.to_number, sms.purpose, sms.locale) == ("+15035550142", "caregiver_code", "es")
     assert sms.body.startswith("CareCircle: su código es ")
@@ -189,16 +202,18 @@ def test_a_caregiver_whose_verified_phone_got_the_text_needs_no_code(
     db.session.expire_all()
     link = link_in(db.session.scalars(sa.select(OutboundSms)).one().body)
     b = signed_in(new_browser, ana)
-    assert "Accept as Ana Walker" in b.get(link).get_data(as_text=True)
-    assert b.post(link, {}).status_code == 302
+    page = b.open(link)
+    assert "Accept as Ana Walker" in b.get(page).get_data(as_text=True)
+    assert b.post(page, {}).status_code == 302
 
 
 @pytest.mark.parametrize("code", ["\x00123456", "1" * 13, "\uff11\uff12\uff13\uff14\uff15\uff16"])
 def test_hostile_codes_are_refused_and_nothing_is_written(link, new_browser, code):
     b = new_browser()
-    b.post(link, {"send": "1"})
+    page = b.open(link)
+    b.post(page, {"send": "1"})
     before = written()
-    response = b.post(link, {"code": code})
+    response = b.post(page, {"code": code})
     assert response.status_code in (200, 400, 422)
-    assert "Create my account" not in b.get(link).get_data(as_text=True)
+    assert "Create my account" not in b.get(page).get_data(as_text=True)
     assert written() == before

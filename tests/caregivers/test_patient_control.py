@@ -123,6 +123,7 @@ def test_an_end_date_is_the_last_day_of_access_and_cannot_be_in_the_past(
     james, james_browser, ana, grant, frozen_clock
 ):
     frozen_clock(datetime(2026, 3, 2, 18, 0, tzinfo=UTC))
+    james_browser.confirm()  # the clock moved: the sign-in is no longer fresh
     row = grant(james, ana, scopes=["plan"])
     response = edit(james_browser, james, row, scopes=["plan"], ends_on="2026-03-01")
     assert response.status_code == 422
@@ -283,6 +284,7 @@ def test_another_patients_grant_is_not_found(
     frozen_clock(datetime(2026, 3, 2, 18, 0, tzinfo=UTC))
     other = make_patient(given="Maria", family="Lopez")
     theirs = grant(other, ana, scopes=["plan"])
+    james_browser.confirm()  # the clock moved: the sign-in is no longer fresh
     assert james_browser.get(f"/patients/{james.id}/caregivers/{theirs.id}/edit").status_code == 404
     assert end_access(james_browser, james, theirs).status_code == 404
     db.session.expire_all()

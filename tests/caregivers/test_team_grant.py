@@ -96,7 +96,8 @@ def test_team_sets_up_a_guardian_who_accepts_and_acts_for_the_child(world, new_b
     assert invitation.subject == "Le invitamos a CareCircle"
     b = new_browser()
     password = "my dog is called pepper"
-    accepted = b.post(link_in(invitation.body), {"password": password, "confirm": password})
+    page = b.open(link_in(invitation.body))
+    accepted = b.post(page, {"password": password, "confirm": password})
     assert accepted.status_code == 302
     assert b.get(f"/patients/{world['leo'].id}").status_code == 200
 
