@@ -126,6 +126,10 @@ class Config:
     PATIENT_IDLE_MINUTES = env_int("PATIENT_IDLE_MINUTES", 30)
     SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 
+    #: The largest request body (forms; the app takes no uploads): a bigger one is a 413 before
+    #: anything reads it. Each form field is also capped at 500 kB (Flask's MAX_FORM_MEMORY_SIZE).
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
     # Accounts
     #: Wrong passwords for an account (from browsers it has not signed in on) before sign-in
     #: slows down: then each try waits LOGIN_BACKOFF_SECONDS, doubling up to

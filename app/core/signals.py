@@ -83,8 +83,8 @@ patient_contact_changed = _signals.signal(
     :param sender: the `Patient`, flushed.
     :param old_phone: the number before (or None).
 
-    Sent by `reminders.verification.check` (the patient proved a new number) and by the
-    profile form. Reminders drop the texts waiting for the old number and plan them again for
-    the new one.
+    Sent by `reminders.verification.check` only: a new number is saved once a code sent to
+    it came back (the patient's own change, or a staff change). Reminders drop the texts
+    waiting for the old number and plan them again for the new one.
     """,
 )

@@ -128,3 +128,16 @@ def test_right_to_left_names_stay_as_written(two_patients):
     patient = db.session.get(Patient, two_patients.patient.id)
     patient.preferred_name = "  مريم   حداد "
     assert patient.preferred_name == "مريم حداد"
+
+
+@pytest.mark.parametrize(("size", "status"), [(600_000, 422), (2 * 1024 * 1024, 413)])
+def test_a_huge_body_is_a_clear_4xx_and_writes_nothing(two_patients, new_browser, size, status):
+    """No limit was set: a 2 MiB form was read in full. A body over MAX_CONTENT_LENGTH (1 MiB)
+    is refused before anything reads it; a smaller one with a field too long is the form's
+    own error."""
+    w = two_patients
+    me = signed_in(new_browser, w.patient_user)
+    url = f"/patients/{w.patient.id}/goals/new"
+    response = me.post(url, {"description": "Walk " + "x" * size}, form_url=url)
+    assert response.status_code == status
+    assert db.session.scalar(sa.select(sa.func.count(Goal.id))) == 0
