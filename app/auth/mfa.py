@@ -40,6 +40,10 @@ WINDOW = 1
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or typed on a phone
 
 
+class ChangedMeanwhile(Exception):
+    """Two-step sign-in was set up by another request (a double submit) while this one ran."""
+
+
 def required_for(user: User) -> bool:
     return user.role.value in current_app.config["MFA_REQUIRED_ROLES"]
 
@@ -160,13 +164,26 @@ def new_recovery_codes(user: User) -> list[str]:
 
 def enable(user: User, secret: str, code: str) -> list[str] | None:
     """Turn two-step sign-in on with `secret` if `code` proves the app has it; returns the
-    recovery codes to show once, or None when the code is wrong."""
+    recovery codes to show once, or None when the code is wrong. Raises ChangedMeanwhile
+    when another request changed the key first."""
     if not check_code(secret, code):
         return None
-    user.mfa_secret = secret
-    user.mfa_enabled_at = utcnow()
-    user.mfa_last_step = _matching_step(secret, code, utcnow())
-    db.session.flush()
+    # Atomic against a double submit: only the request that still sees the key it loaded
+    # changes it; the other finds nothing to update (and shows no second set of codes).
+    before = (
+        User.mfa_secret.is_(None) if user.mfa_secret is None else User.mfa_secret == user.mfa_secret
+    )
+    now = utcnow()
+    step = _matching_step(secret, code, now)
+    changed = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, before)
+        .values(mfa_secret=secret, mfa_enabled_at=now, mfa_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise ChangedMeanwhile
+    user.mfa_secret, user.mfa_enabled_at, user.mfa_last_step = secret, now, step
     return new_recovery_codes(user)
 
 

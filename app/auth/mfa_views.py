@@ -66,18 +66,22 @@ def mfa_code():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        right, recovery = _code_ok(user, form.code.data)
+        # While sign-in is slowed down, a stranger's browser gets no answer about any code.
+        blocked = services.second_step_blocked(user)
+        right, recovery = (False, False) if blocked else _code_ok(user, form.code.data)
         if right:
             target = services.finish_sign_in(user)
             if recovery:
                 _recovery_notice(user)
             return redirect(target)
+        if not blocked:
+            services.second_step_failed(user)
         left = services.pending_failed()
         if left <= 0:
             flash(_("That code did not work several times. Please sign in again."), "error")
             return redirect(url_for("auth.login"))
+        # 200, not 4xx: a 4xx rolls the request back, and the wrong try must be counted.
         form.code.errors.append(_("That code is not right. Check the app and try again."))
-        status = 422
     elif form.is_submitted():
         status = 422
     return render_template("auth/mfa_code.html", form=form), status
@@ -108,7 +112,12 @@ def mfa_setup():
     form = SetupCodeForm()
     status = 200
     if form.validate_on_submit():
-        codes = mfa.enable(user, secret, form.code.data)
+        try:
+            codes = mfa.enable(user, secret, form.code.data)
+        except mfa.ChangedMeanwhile:
+            session.pop(ENROL_KEY, None)
+            flash(_("Two-step sign-in was already set up from another page or tab."), "info")
+            return redirect(url_for("auth.mfa_code" if signing_in else "auth.account"))
         if codes is not None:
             session.pop(ENROL_KEY, None)
             target = services.finish_sign_in(user) if signing_in else url_for("auth.account")
@@ -210,6 +219,7 @@ def confirm():
             session.pop(CONFIRM_TRIES_KEY, None)
             services.mark_fresh()
             return redirect(target)
+        services.second_step_failed(user)
         tries = session.get(CONFIRM_TRIES_KEY, 0) + 1
         session[CONFIRM_TRIES_KEY] = tries
         if tries >= CONFIRM_TRIES:
@@ -217,7 +227,7 @@ def confirm():
             services.end_session("confirm_failed")
             flash(_("For your safety you were signed out. Please sign in again."), "info")
             return redirect(url_for("auth.login"))
-        status = 422
+        # 200, not 4xx: a 4xx rolls the request back, and the wrong try must be counted.
     elif form.is_submitted():
         status = 422
     return render_template("auth/confirm.html", form=form, enrolled=enrolled), status

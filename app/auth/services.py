@@ -101,13 +101,27 @@ def authenticate(email: str, password: str) -> User | None:
             _slow_down(user, now)
         db.session.flush()
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    # The slow-down is lifted when the sign-in completes (start_session), not here: with
+    # two-step sign-in a right password alone proves too little.
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.flush()
     return user
+
+
+def second_step_failed(user: User) -> None:
+    """A wrong code (or a wrong password on "Confirm it's you"): counted on the server like a
+    wrong password, so replaying an old session cookie buys no extra tries."""
+    if device_knows(user.id):
+        device_failed(user.id)
+    else:
+        _slow_down(user, utcnow())
+    db.session.flush()
+
+
+def second_step_blocked(user: User) -> bool:
+    """Sign-in to the account is slowed down and this browser is a stranger to it."""
+    return user.is_locked() and not device_knows(user.id)
 
 
 def _slow_down(user: User, now) -> None:
@@ -283,6 +297,9 @@ def start_session(user: User) -> UserSession:
     session[SESSION_KEY] = token
     session[FRESH_KEY] = now.timestamp()
     session.permanent = True
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
     login_user(user)
     g.user_session = row
     remember_device(user.id)

@@ -66,14 +66,15 @@ def test_an_enrolled_account_needs_the_code_and_a_code_works_once(
     b = new_browser()
     assert b.login(admin.email, code=False).headers["Location"] == "/auth/mfa"
     assert not signed_in_as(b)
-    assert b.post("/auth/mfa", {"code": "123456"}).status_code == 422
+    wrong = b.post("/auth/mfa", {"code": "123456"})
+    assert wrong.status_code == 200 and "not right" in wrong.get_data(as_text=True)
     code = code_at(TEST_MFA_SECRET, NOW)
     assert b.post("/auth/mfa", {"code": code}).status_code == 302
     assert signed_in_as(b)
     # Someone who saw the code over a shoulder, within its 30 seconds: refused.
     thief = new_browser()
     thief.login(admin.email, code=False)
-    assert thief.post("/auth/mfa", {"code": code}).status_code == 422
+    assert "not right" in thief.post("/auth/mfa", {"code": code}).get_data(as_text=True)
     assert not signed_in_as(thief)
     frozen_clock(NOW + timedelta(seconds=30))
     assert (
@@ -100,7 +101,7 @@ def test_five_wrong_codes_ask_for_the_password_again(new_browser, make_user, fro
     b = new_browser()
     b.login(admin.email, code=False)
     for _ in range(4):
-        assert b.post("/auth/mfa", {"code": "111111"}).status_code == 422
+        assert "not right" in b.post("/auth/mfa", {"code": "111111"}).get_data(as_text=True)
     fifth = b.post("/auth/mfa", {"code": "111111"})
     assert fifth.headers["Location"] == "/auth/login"
     # Even the right code no longer works without the password.
@@ -138,7 +139,7 @@ def test_a_recovery_code_signs_in_once(app, new_browser, make_user, frozen_clock
     assert signed_in_as(b)
     again = new_browser()
     again.login(admin.email, code=False)
-    assert again.post("/auth/mfa", {"code": codes[3]}).status_code == 422
+    assert "not right" in again.post("/auth/mfa", {"code": codes[3]}).get_data(as_text=True)
     assert mfa.recovery_codes_left(db.session.get(User, admin.id)) == 9
 
 
@@ -167,9 +168,8 @@ def test_patients_may_turn_it_on_and_off_after_confirming_it_is_them(
     frozen_clock(later)
     setup = b.get("/auth/mfa/setup")
     assert setup.headers["Location"].startswith("/auth/confirm")
-    assert (
-        b.post("/auth/confirm?next=/auth/mfa/setup", {"password": "wrong one"}).status_code == 422
-    )
+    wrong = b.post("/auth/confirm?next=/auth/mfa/setup", {"password": "wrong one"})
+    assert "That is not your password." in wrong.get_data(as_text=True)
     confirmed = b.post("/auth/confirm?next=/auth/mfa/setup", {"password": PASSWORD})
     assert confirmed.headers["Location"] == "/auth/mfa/setup"
     page = b.get("/auth/mfa/setup").get_data(as_text=True)
@@ -316,3 +316,63 @@ def test_sessions_of_a_user_end_when_it_is_turned_on_elsewhere(
         )
     )
     assert live == 1
+
+
+def test_wrong_codes_count_on_the_server_not_in_the_cookie(
+    app, new_browser, make_user, frozen_clock
+):
+    """Replaying the session cookie from before the wrong codes bought fresh tries; now each
+    wrong code counts on the account like a wrong password (strangers' browsers slow down)."""
+    frozen_clock(NOW)
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    admin = make_user(Role.ADMIN)
+    b = new_browser()
+    b.login(admin.email, code=False)
+    before = b.client.get_cookie("cc_session").value
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        b.client.set_cookie("cc_session", before)  # the cookie from before any wrong code
+        assert "not right" in b.post("/auth/mfa", {"code": "000000"}).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).is_locked()
+    b.client.set_cookie("cc_session", before)
+    # Even the right code gets no answer while sign-in is slowed down for this browser.
+    refused = b.post("/auth/mfa", {"code": code_at(TEST_MFA_SECRET, NOW)})
+    assert refused.status_code == 200 and "not right" in refused.get_data(as_text=True)
+    assert not signed_in_as(b)
+
+
+def test_a_right_password_alone_does_not_lift_the_slow_down(
+    app, new_browser, make_user, frozen_clock
+):
+    frozen_clock(NOW)
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    admin = make_user(Role.ADMIN)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        b = new_browser()
+        b.login(admin.email, code=False)
+        b.post("/auth/mfa", {"code": "000000"})
+    b = new_browser()
+    b.login(admin.email, code=False)  # the password is right: it used to reset the count
+    b.post("/auth/mfa", {"code": "000000"})
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).is_locked()
+
+
+def test_setting_it_up_twice_at_once_keeps_one_key(app, make_user, frozen_clock):
+    frozen_clock(NOW)
+    patient = make_user(Role.PATIENT)
+    with app.test_request_context():
+        stale = db.session.get(User, patient.id)
+        first = mfa.new_secret()
+        db.session.execute(  # the other request won; this one's copy does not know
+            sa.update(User)
+            .where(User.id == patient.id)
+            .values(mfa_secret=first)
+            .execution_options(synchronize_session=False)
+        )
+        second = mfa.new_secret()
+        with pytest.raises(mfa.ChangedMeanwhile):
+            mfa.enable(stale, second, code_at(second, NOW))
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, patient.id).mfa_secret == first
