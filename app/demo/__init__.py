@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.auth import mfa
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.demo import accounts, caregivers, decisions, goals, messaging, plan, reminders
@@ -50,5 +51,11 @@ def seed_command() -> None:
     db.session.commit()
     if created:
         click.echo(f"Demo data loaded. Every demo login uses the password {DEMO_PASSWORD!r}.")
+        key = mfa.DEMO_MFA_SECRET
+        click.echo(
+            f"Care team and admin accounts also ask for a code: add the key {key} to an "
+            "authenticator app, or run\n"
+            f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{key}').now())\""
+        )
     else:
         click.echo("Demo data already present; nothing to do.")
