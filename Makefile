@@ -13,12 +13,13 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan bench-reset
+.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan bench-reset chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
 	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make outbox - the demo's newest emails and texts, with their links and codes"
+	@echo "make chaos  - texts under kills, provider faults and races (PostgreSQL and SQLite)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
@@ -79,6 +80,11 @@ bench-plan: $(STAMP)
 
 bench-reset: $(STAMP)
 	$(BIN)/python bench/reset_timing.py
+
+# Texting under crashes, faults and races, on PostgreSQL (PG_TEST_URL) and SQLite: a table of
+# queued / received / lost / duplicated / worker crashes per scenario (docs/texting.md).
+chaos: $(STAMP)
+	CHAOS_PG_URL="$(PG_TEST_URL)" $(BIN)/python bench/chaos.py
 
 clean:
 	rm -rf $(VENV) instance/carecircle.db .pytest_cache .ruff_cache

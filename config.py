@@ -107,7 +107,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'carecircle.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: hide_parameters: a database error's message (and so any log of it) never carries the
+    #: values bound to the statement (phone numbers, message bodies). create_app keeps it on
+    #: whatever options an override gives.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
 
     # Languages shipped. Each one must have a complete catalog (CI checks it).
@@ -186,6 +189,8 @@ class Config:
     TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
     # The dispatcher (flask reminders run / dispatch --once)
     SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 60)
+    #: Seconds to wait for Twilio to connect or answer; keep it well under SMS_LEASE_SECONDS.
+    SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS") or 10)
     SMS_RATE_PER_SECOND = env_int("SMS_RATE_PER_SECOND", 10)
     SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
     SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)

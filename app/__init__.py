@@ -59,6 +59,12 @@ def register_extensions(app: Flask) -> None:
     from app.core import i18n
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    # Never the bound values in an error message, even when an override (a test, a deployment)
+    # gives its own engine options.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "hide_parameters": True,
+    }
     db.init_app(app)
     migrate.init_app(
         app,

@@ -27,6 +27,7 @@ from app.caregivers.labels import KIND_LABELS, SCOPE_LABELS
 from app.caregivers.models import GrantKind
 from app.caregivers.queries import current_grant
 from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
+from app.core.idempotency import IdempotentForm
 from app.core.privacy import GRANTABLE, SENSITIVITY_LABELS
 from app.core.text import plain_name
 from app.patients.models import Patient
@@ -96,7 +97,7 @@ class _AccessForm(FlaskForm):
         return ok
 
 
-class InviteForm(_AccessForm):
+class InviteForm(IdempotentForm, _AccessForm):
     full_name = StringField(
         _l("Their name"),
         filters=[plain_name],

@@ -41,7 +41,7 @@ from app.caregivers.labels import SCOPE_LABELS
 from app.caregivers.models import CaregiverGrant, CaregiverInvitation
 from app.caregivers.queries import grants_in_force
 from app.caregivers.rules import in_force
-from app.core import audit, links
+from app.core import audit, idempotency, links
 from app.core.access import (
     Permission,
     can,
@@ -153,6 +153,8 @@ def invite(patient):
             form.mobile_phone.errors.append(
                 _("This number asked us to stop sending texts. Use their email instead.")
             )
+        elif (again := idempotency.replay(form)) is not None:
+            return again  # the invitation the first click sent
         else:
             email = auth_services.normalise_email(form.email.data) or None
             invitation, token = invitations.create(
@@ -167,11 +169,13 @@ def invite(patient):
                 ends_at=grants.end_of_access(patient, form.ends_on.data),
             )
             invitations.send(invitation, token, patient)
+            helpers_url = url_for("caregivers.helpers", patient_id=patient.id)
+            idempotency.remember(form, helpers_url)
             if phone:
                 flash(_("We texted the invitation to %(name)s.", name=invitation.name), "success")
             else:
                 flash(_("We emailed the invitation to %(name)s.", name=invitation.name), "success")
-            return redirect(url_for("caregivers.helpers", patient_id=patient.id))
+            return redirect(helpers_url)
     status = 422 if form.is_submitted() else 200
     return (
         render_template(

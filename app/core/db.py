@@ -86,3 +86,14 @@ def enum_column(enum_cls, length: int = 32) -> sa.Enum:
         create_constraint=True,
         name=enum_cls.__name__.lower(),
     )
+
+
+def insert(session, model):
+    """An INSERT for `model` in the dialect of the session's database, so that
+    `.on_conflict_do_nothing()` and `.on_conflict_do_update()` work on SQLite and PostgreSQL
+    alike: an insert that survives the race instead of a check-then-insert that does not."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model)

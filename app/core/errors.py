@@ -12,11 +12,14 @@ page explains and links back.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,64 @@ def on_rule_error(*, page: Callable[[], object] | None = None, back: str | None 
     g.rule_error_back = back
 
 
+def sqlstate(exc: BaseException) -> str | None:
+    """The database's error code (PostgreSQL's SQLSTATE, SQLite's error name), if any."""
+    for candidate in (getattr(exc, "orig", None), exc):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "sqlite_errorname", None)
+        if code:
+            return str(code)
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """An exception for a log line: its class and SQLSTATE, never its message. A database
+    error's message carries the statement's values and PostgreSQL's DETAIL ("Key
+    (phone)=(+1503...) already exists"); other messages may quote user input too."""
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    code = sqlstate(exc)
+    return f"{name} (SQLSTATE {code})" if code else name
+
+
+def safe_trace(exc: BaseException) -> str:
+    """Where it happened: each exception of the chain (cause or context) described, with its
+    frames (file, line, function, source line), and no message or local values."""
+    parts, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = "".join(traceback.format_list(traceback.extract_tb(current.__traceback__)))
+        parts.append(f"{describe(current)}\n{frames}")
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    # Oldest first, as Python prints a chain.
+    return "which led to\n".join(reversed(parts)).rstrip()
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """`logger.exception` without the message: `what`, then `safe_trace(exc)`."""
+    logger.error("%s: %s\n%s", what, describe(exc), safe_trace(exc))
+
+
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy logs each result row at DEBUG (names, phones, message bodies): never."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
 def _body(rendered: object) -> object:
     return rendered[0] if isinstance(rendered, tuple) else rendered
 
 
 def register(app: Flask) -> None:
+    # Flask's own record of a 500 is the traceback with each exception's message in it; the
+    # handler below logs the 500 without them.
+    app.log_exception = lambda exc_info: None
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoResultRows) for f in engine_log.filters):
+        engine_log.addFilter(_NoResultRows())
+
     @app.errorhandler(RuleError)
     def rule_error(error: RuleError):
         g.rule_error = error.message  # base.html shows it at the top of the page
@@ -80,10 +136,16 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
-        log.error(
-            "unhandled error on %s",
-            error.original_exception.__class__.__name__
-            if getattr(error, "original_exception", None)
-            else "request",
-        )
+        original = getattr(error, "original_exception", None)
+        where = f"{request.method} {request.endpoint or '(no endpoint)'}"
+        if original is None:
+            log.error("500 on %s", where)
+        else:
+            log_failure(log, f"500 on {where}", original)
+        # A failed statement leaves the session unusable, and the page reads (the menu's
+        # badges): start again, or the error page itself fails (and is logged in full).
+        try:
+            db.session.rollback()
+        except Exception as exc:  # the database is gone: the page still renders what it can
+            log.error("rollback after a 500 failed: %s", describe(exc))
         return render_template("errors/error.html", code=500), 500

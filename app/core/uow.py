@@ -19,6 +19,7 @@ from collections.abc import Callable
 from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 
 from app.core import audit
+from app.core.errors import log_failure
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def can_defer() -> bool:
 def after_response(callback: Callable[[], None]) -> None:
     """Run `callback` after this request's response has been sent, in a fresh app context and
     its own transaction; what it defers with `on_commit` (emails) runs after that commits. A
-    failure is logged (without its arguments) and rolled back: the user has their answer."""
+    failure is logged (without its message) and rolled back: the user has their answer."""
     app = current_app._get_current_object()
 
     def run() -> None:
@@ -58,8 +59,8 @@ def after_response(callback: Callable[[], None]) -> None:
                 db.session.commit()
                 for later in deferred:
                     later()
-            except Exception:
-                log.exception("work after the response failed")
+            except Exception as exc:
+                log_failure(log, "work after the response failed", exc)
                 db.session.rollback()
             finally:
                 session.info.pop(DETACHED_ON_COMMIT, None)
@@ -92,8 +93,8 @@ def register(app: Flask) -> None:
             for callback in g.pop("on_commit", []):
                 try:
                     callback()
-                except Exception:  # a side effect must not undo a committed change
-                    log.exception("after-commit side effect failed")
+                except Exception as exc:  # a side effect must not undo a committed change
+                    log_failure(log, "after-commit side effect failed", exc)
         else:
             _commit_audit_only(events)
             g.pending_audit = []
@@ -107,6 +108,6 @@ def register(app: Flask) -> None:
         events = audit.pending_events()
         try:
             _commit_audit_only(events)
-        except Exception:
-            log.exception("could not write audit events after a failed request")
+        except Exception as exc:
+            log_failure(log, "could not write audit events after a failed request", exc)
             db.session.rollback()

@@ -11,14 +11,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
 
+from app.core.idempotency import IdempotentForm
 from app.core.urls import MAX_ID
 from app.messaging.labels import TOPIC_LABELS
 
 BODY_MAX = 2000
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(IdempotentForm):
     body = TextAreaField(
         _l("Your message"),
         validators=[
@@ -69,4 +71,13 @@ class AssignForm(FlaskForm):
         _l("Give it to"),
         validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)],
         id="assign_member",
+    )
+
+
+class TakeOverForm(FlaskForm):
+    """ "Take over from <name>": names whom the page showed holding the thread, so that a
+    thread that changed hands in the meantime is not taken from someone else unseen."""
+
+    holder = IntegerField(
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)], widget=HiddenInput()
     )

@@ -93,6 +93,9 @@ class Message(db.Model):
     #: An internal note between team members; the patient side never sees it.
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Pictures the patient sent by MMS: [{"url", "content_type"}], Twilio media links shown to
+    #: the care team only (texting.webhooks); NULL for a message without any.
+    attachments: Mapped[list[dict] | None] = mapped_column(sa.JSON)
 
     author: Mapped[User | None] = relationship(lazy="raise")
 

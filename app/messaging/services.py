@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import RuleError
@@ -28,7 +29,7 @@ from app.messaging.models import (
     ThreadStatus,
     Topic,
 )
-from app.team.models import Discipline
+from app.team.models import CareTeamMember, Discipline
 from app.team.queries import member_for_user, on_care_team
 
 PATIENT_SIDE = ("patient", "caregiver")
@@ -130,7 +131,11 @@ def add_message(
             thread.due_at = None
             if thread.assignee_id is None:
                 member = member_for_user(author_id)
-                thread.assignee_id = member.id if member else None
+                if member is not None:
+                    db.session.flush()
+                    # The same conditional move as "Take it": a colleague who took the thread
+                    # at this moment keeps it.
+                    _move(thread, member.id, from_member_id=None)
     db.session.flush()
     if author_id is not None:
         mark_read(thread.id, author_id, now)
@@ -146,16 +151,91 @@ def add_message(
 
 
 def assign(thread: Thread, member_id: int) -> None:
-    """Claim (assign to oneself) or hand to a colleague on this patient's care team."""
+    """Hand the thread to a colleague on this patient's care team ("Give it to")."""
     if not on_care_team(thread.patient_id, member_id=member_id):
         raise RuleError(_l("That person is not on this patient's care team."))
     thread.assignee_id = member_id
     db.session.flush()
+    _audit_assignment(thread)
+
+
+def _audit_assignment(thread: Thread) -> None:
     audit.record(
         action="update",
         resource="messaging.thread",
         resource_id=thread.id,
         patient_id=thread.patient_id,
+    )
+
+
+def _move(thread: Thread, member_id: int, *, from_member_id: int | None) -> bool:
+    """Give the thread to `member_id` only if `from_member_id` (None: nobody) still has it:
+    one conditional UPDATE, so of two people pressing at once exactly one moves it (the
+    other's UPDATE waits for the first to commit, then finds the condition false)."""
+    holder = (
+        Thread.assignee_id.is_(None)
+        if from_member_id is None
+        else Thread.assignee_id == from_member_id
+    )
+    moved = db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id, holder)
+        .values(assignee_id=member_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(thread, ["assignee_id"])
+    return bool(moved)
+
+
+def member_name(member_id: int | None) -> str | None:
+    if member_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(User.full_name)
+        .join(CareTeamMember, CareTeamMember.user_id == User.id)
+        .where(CareTeamMember.id == member_id)
+    )
+
+
+def take(thread: Thread, member_id: int) -> bool:
+    """ "Take it": the thread becomes `member_id`'s if nobody has it. False when it was
+    theirs already (a double-click); a RuleError naming the colleague who has it otherwise.
+    Taking a thread from a colleague is `take_over`, a separate and explicit action."""
+    if not on_care_team(thread.patient_id, member_id=member_id):
+        raise RuleError(_l("That person is not on this patient's care team."))
+    if _move(thread, member_id, from_member_id=None):
+        _audit_assignment(thread)
+        return True
+    if thread.assignee_id == member_id:
+        return False
+    raise RuleError(
+        _l(
+            "%(name)s has already taken this conversation.",
+            name=member_name(thread.assignee_id),
+        )
+    )
+
+
+def take_over(thread: Thread, member_id: int, *, holder_id: int) -> None:
+    """ "Take over from <name>": the thread moves to `member_id` only if `holder_id`, whom
+    the page showed holding it, still does; if it changed hands since, nothing moves and the
+    RuleError says who has it now."""
+    if not on_care_team(thread.patient_id, member_id=member_id):
+        raise RuleError(_l("That person is not on this patient's care team."))
+    if holder_id == member_id:
+        raise RuleError(_l("This conversation is already yours."))
+    if _move(thread, member_id, from_member_id=holder_id):
+        _audit_assignment(thread)
+        return
+    if thread.assignee_id == member_id:
+        raise RuleError(_l("This conversation is already yours."))
+    if thread.assignee_id is None:
+        raise RuleError(_l('Nobody has this conversation now: use "Take it".'))
+    raise RuleError(
+        _l(
+            "This conversation changed hands: %(name)s has it now.",
+            name=member_name(thread.assignee_id),
+        )
     )
 
 

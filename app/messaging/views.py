@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.auth.models import Role
 from app.caregivers.rules import is_adolescent
 from app.careplan.items import queries as plan_queries
-from app.core import audit
+from app.core import audit, idempotency
 from app.core.access import Permission, can, no_patient_data, patient_route, role_required
 from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
@@ -17,7 +17,7 @@ from app.core.pagination import page_arg, page_count
 from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
 from app.core.urls import id_arg
 from app.messaging import bp, queries, services
-from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm
+from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm, TakeOverForm
 from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
 from app.messaging.models import Thread, ThreadStatus, Topic
 from app.team import queries as team_queries
@@ -71,6 +71,8 @@ def new_thread(patient):
         form.subject.data = _("Question about: %(title)s", title=plan_item.title)[:160]
         form.item.data = str(plan_item.id)
     if form.validate_on_submit():
+        if (again := idempotency.replay(form)) is not None:
+            return again  # a double-click on Send: the thread the first click started
         thread = services.start_thread(
             patient_id=patient.id,
             topic=Topic(form.topic.data),
@@ -81,8 +83,10 @@ def new_thread(patient):
             plan_item=plan_item,
             private=allow_private and form.private.data,
         )
+        url = url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id)
+        idempotency.remember(form, url)
         flash(_("Your message was sent to your care team."), "success")
-        return redirect(url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id))
+        return redirect(url)
     status = 422 if form.is_submitted() else 200
     hours = {Topic(k): v for k, v in current_app.config["MESSAGE_RESPONSE_HOURS"].items()}
     return render_template(
@@ -106,17 +110,19 @@ def thread(patient, thread_id: int):
         if not may_reply:
             abort(404)
         if form.validate_on_submit():
+            if (again := idempotency.replay(form)) is not None:
+                return again
             services.add_message(
                 current,
                 body=form.body.data,
                 author_id=current_user.id,
                 capacity=current_actor().capacity.value,
             )
+            url = _thread_url(patient, current) + "#latest"
+            idempotency.remember(form, url)
             if _team_side():
                 flash(_("Sent. The patient gets a notice that a message is waiting."), "success")
-            return redirect(
-                url_for("messaging.thread", patient_id=patient.id, thread_id=current.id) + "#latest"
-            )
+            return redirect(url)
     return _render_thread(
         patient, current, form, may_reply, status=422 if form.is_submitted() else 200
     )
@@ -133,6 +139,7 @@ def _render_thread(
         context = {
             "team": team_queries.care_team(patient.id, hidden()),
             "assign_form": AssignForm(),
+            "take_over_form": TakeOverForm(formdata=None, holder=current.assignee_id),
             "note_form": note_form or NoteForm(),
             "action_form": EmptyForm(),
             "overdue": services.is_overdue(current),
@@ -165,16 +172,41 @@ def _refusals_link_back(patient, thread: Thread) -> None:
     on_rule_error(back=_thread_url(patient, thread))
 
 
+def _my_member_id() -> int:
+    member = team_queries.member_for_user(current_user.id)
+    if member is None:
+        abort(404)
+    return member.id
+
+
 @bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/claim", methods=["POST"])
 @patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
 def claim(patient, thread_id: int):
+    """ "Take it": only a thread nobody has; of two people at once, one gets it and the other
+    is told who did (409)."""
     current = _thread_or_404(patient, thread_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    member = team_queries.member_for_user(current_user.id)
     _refusals_link_back(patient, current)
-    services.assign(current, member.id)
-    flash(_("You took this conversation."), "success")
+    if services.take(current, _my_member_id()):
+        flash(_("You took this conversation."), "success")
+    else:
+        flash(_("This conversation is already yours."), "info")
+    return _back(patient, current)
+
+
+@bp.route("/patients/<int:patient_id>/messages/<int:thread_id>/take-over", methods=["POST"])
+@patient_route(Permission.TRIAGE_MESSAGES, "messaging.thread")
+def take_over(patient, thread_id: int):
+    """ "Take over from <name>": the explicit way to take a thread a colleague has."""
+    current = _thread_or_404(patient, thread_id)
+    form = TakeOverForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _refusals_link_back(patient, current)
+    name = services.member_name(form.holder.data)
+    services.take_over(current, _my_member_id(), holder_id=form.holder.data)
+    flash(_("You took over this conversation from %(name)s.", name=name), "success")
     return _back(patient, current)
 
 

@@ -1,23 +1,50 @@
-"""`flask reminders dispatch --once` (cron) and `flask reminders run` (a worker)."""
+"""`flask reminders dispatch --once` (cron) and `flask reminders run` (a worker).
+
+Both refuse to start while another worker runs on the same SQLite database (one worker only
+there); on PostgreSQL any number of them share the work. See docs/texting.md.
+"""
 
 from __future__ import annotations
 
 import signal
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup
 
-from app.reminders.worker import plan_and_send
+from app.reminders import worker
 
 reminders = AppGroup("reminders", help="Plan reminder texts and send due texts.")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[worker.Stop]:
+    """SIGTERM and SIGINT ask the worker to stop between texts (the old handlers come back
+    afterwards)."""
+    stop = worker.Stop()
+    before = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _show(outcome: dict[str, int]) -> None:
+    if any(outcome.values()):
+        click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
 
 
 @reminders.command("dispatch")
 @click.option("--once", is_flag=True, required=True, help="Send what is due, then exit.")
 @click.option("--batch", default=50, show_default=True)
 def dispatch_command(once: bool, batch: int) -> None:
-    outcome = plan_and_send(batch)
+    try:
+        with _stop_on_signals() as stop, worker.single_worker():
+            outcome = worker.plan_and_send(batch, stop=stop)
+    except worker.AnotherWorker as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
 
 
@@ -28,21 +55,13 @@ def dispatch_command(once: bool, batch: int) -> None:
     "--plan-every", default=60.0, show_default=True, help="Seconds between planning rounds."
 )
 def run_command(interval: float, batch: int, plan_every: float) -> None:
-    """Keep sending due texts until stopped (SIGTERM or Ctrl-C finish the current text).
-    Recurring reminders (medicines, tasks, goals) are planned every --plan-every seconds."""
-    stopping = {"now": False}
-
-    def stop(signum, frame):
-        stopping["now"] = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    planned_at = float("-inf")
-    while not stopping["now"]:
-        plan = time.monotonic() - planned_at >= plan_every
-        if plan:
-            planned_at = time.monotonic()
-        outcome = plan_and_send(batch, plan=plan)
-        if any(outcome.values()):
-            click.echo(" ".join(f"{k}={v}" for k, v in outcome.items()))
-        time.sleep(interval)
+    """Keep sending due texts until stopped: SIGTERM or Ctrl-C finish the text in flight, hand
+    back the rest and exit. Database and Twilio outages are waited out, not fatal. Recurring
+    reminders (medicines, tasks, goals) are planned every --plan-every seconds."""
+    try:
+        with _stop_on_signals() as stop, worker.single_worker():
+            worker.run(
+                interval=interval, batch=batch, plan_every=plan_every, stop=stop, report=_show
+            )
+    except worker.AnotherWorker as exc:
+        raise click.ClickException(str(exc)) from None

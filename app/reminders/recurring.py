@@ -25,9 +25,8 @@ from app.patients.models import Patient
 from app.patients.queries import preferences
 from app.reminders.models import ReminderSchedule
 from app.reminders.recipients import Recipient, recipients_for
-from app.reminders.scheduling import drop_waiting, plan_text
+from app.reminders.scheduling import drop_waiting, plan_text, with_link
 from app.texting import bodies
-from app.texting.links import short_link
 from app.texting.models import OutboundSms
 
 #: Goals that a check-in reminder makes sense for.
@@ -128,7 +127,6 @@ def plan_schedule(schedule: ReminderSchedule, now: datetime | None = None) -> in
         return 0
     horizon = now + timedelta(hours=current_app.config["REMINDER_PLAN_HOURS"])
     delay = timedelta(minutes=current_app.config["REMINDER_MAX_DELAY_MINUTES"])
-    link = short_link(path)
     planned = 0
     for instant in occurrences(schedule, patient.timezone, now, horizon, only_on):
         for recipient in recipients:
@@ -136,7 +134,7 @@ def plan_schedule(schedule: ReminderSchedule, now: datetime | None = None) -> in
                 patient=patient,
                 recipient=recipient,
                 purpose=purpose,
-                body=_body(subject, patient, recipient, link),
+                body=with_link(_body, path, subject, patient, recipient),
                 ideal=instant,
                 latest=instant + delay + timedelta(seconds=1),
                 key=f"sched:{schedule.id}:{instant:%Y%m%dT%H%M}:{recipient.phone}",

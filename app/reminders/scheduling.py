@@ -14,6 +14,7 @@ Medicine, task and goal reminders come from the patient's chosen times (reminder
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def plan_text(
     patient: Patient,
     recipient: Recipient,
     purpose: str,
-    body: str,
+    body: str | Callable[[], str],
     ideal: datetime,
     key: str,
     now: datetime,
@@ -44,7 +45,8 @@ def plan_text(
     **links,
 ) -> OutboundSms | None:
     """Plan one reminder for `ideal`, or later if that is in the recipient's quiet hours (but
-    before `latest`). Returns the row, or None if it was planned before or would be too late."""
+    before `latest`). Returns the row, or None if it was planned before or would be too late.
+    `body` may be a callable (see `with_link`), called only when the text is queued."""
     if db.session.scalar(sa.select(OutboundSms.id).where(OutboundSms.reminder_key == key)):
         return None  # planned (or sent) already: never twice
     send_at = next_allowed(ideal, recipient.timezone, recipient.quiet_start, recipient.quiet_end)
@@ -57,7 +59,7 @@ def plan_text(
         user_id=recipient.user_id,
         purpose=purpose,
         locale=recipient.locale,
-        body=body,
+        body=body() if callable(body) else body,
         now=now,
         send_after=send_at,
         reminder_key=key,
@@ -66,6 +68,12 @@ def plan_text(
     if over is not None:
         row.status, row.error_code = "skipped", over
     return row
+
+
+def with_link(render: Callable[..., str], path: str, *args) -> Callable[[], str]:
+    """The words of one text, `render(*args, link)`, with a short link made for that text alone
+    (texting.links), made only if the text is queued."""
+    return lambda: render(*args, short_link(path))
 
 
 def appointment_body(item: PlanItem, patient: Patient, recipient: Recipient, link: str) -> str:
@@ -103,10 +111,9 @@ def replan_appointment(item: PlanItem, now: datetime | None = None) -> int:
     patient = db.session.get(Patient, item.patient_id)
     prefs = preferences(patient.id)
     sensitivity = item.sensitivity.value if item.sensitivity else None
-    link = short_link(f"/patients/{patient.id}/plan/items/{item.id}")
+    path = f"/patients/{patient.id}/plan/items/{item.id}"
     planned = 0
     for recipient in recipients_for(patient, "appointment", sensitivity, prefs):
-        body = appointment_body(item, patient, recipient, link)
         for lead in sorted(set(prefs.reminder_lead_hours or []), reverse=True):
             ideal = item.starts_at - timedelta(hours=lead)
             if ideal <= now:
@@ -115,7 +122,7 @@ def replan_appointment(item: PlanItem, now: datetime | None = None) -> int:
                 patient=patient,
                 recipient=recipient,
                 purpose="appointment",
-                body=body,
+                body=with_link(appointment_body, path, item, patient, recipient),
                 ideal=ideal,
                 latest=item.starts_at,
                 key=f"appt:{item.id}:{lead}:{recipient.phone}",

@@ -3,11 +3,15 @@
 `outbox` (the default) sends nothing, so development, the demo and most tests need no Twilio
 account. `twilio` sends through Twilio's Messages API with the official library.
 
-The caller (the dispatcher) decides what to do with a failure, so errors come in two kinds:
-`TransientSmsError` (try again later: rate limited, Twilio down, network trouble) and
-`PermanentSmsError` (retrying cannot help: bad number, recipient unsubscribed...). A transient
-error after the request left may hide a message Twilio did accept (a read timeout, a dropped
-connection), so the dispatcher must reconcile (`find_sent`) before it resends.
+The caller (the dispatcher) decides what to do with a failure, so errors come in three kinds:
+- `PermanentSmsError`: Twilio answered with a refusal (a 4xx): nothing was sent, and retrying
+  cannot help (bad number, recipient unsubscribed...).
+- `TransientSmsError`: nothing was sent, try again later: Twilio answered 429 or 5xx, or the
+  connection could not even be opened (refused, connect timeout).
+- `SmsOutcomeUnknown` (a kind of transient error): the request may have reached Twilio and the
+  answer was lost (a read timeout, a connection dropped after the request left, a 2xx answer
+  that cannot be read or has no SID). The text may have gone, so the dispatcher must ask
+  Twilio (`find_all_sent`) before it sends it again. See docs/texting.md.
 
 Statuses are in the app's words (see OutboundSms.status): Twilio's first statuses become
 "accepted", because "queued" and "sending" mean "not sent yet" here.
@@ -28,6 +32,7 @@ from typing import Any, Protocol, Self
 from uuid import uuid4
 
 import requests
+import urllib3.exceptions
 from flask import Flask, current_app
 from twilio.base.exceptions import (
     TwilioException,
@@ -44,7 +49,8 @@ _library_http_log = logging.getLogger(f"{__name__}.twilio_http")
 _library_http_log.setLevel(logging.WARNING)
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
-#: Seconds to wait for Twilio to connect or answer; a stuck call would hold a dispatcher lease.
+#: Seconds to wait for Twilio to connect or answer (SMS_TIMEOUT_SECONDS); a stuck call would
+#: hold a dispatcher lease, so SMS_LEASE_SECONDS must be well above it.
 DEFAULT_TIMEOUT = 10.0
 STATUS_CALLBACK_PATH = "/sms/status"
 #: How many recent messages to a number `find_sent` looks through.
@@ -81,6 +87,12 @@ class TransientSmsError(SmsError):
     """Try again later: HTTP 429, HTTP 5xx, a network error or a timeout."""
 
 
+class SmsOutcomeUnknown(TransientSmsError):
+    """The request may have reached Twilio but no readable answer came back (read timeout,
+    connection dropped after sending, unreadable 2xx): the text may have gone. Ask Twilio
+    (`find_all_sent`) before any resend."""
+
+
 class PermanentSmsError(SmsError):
     """Do not retry: Twilio refused this message (another 4xx). `code` is always set."""
 
@@ -94,6 +106,8 @@ class SmsBackend(Protocol):
     def send(self, to: str, body: str) -> SmsResult: ...
 
     def find_sent(self, to: str, body: str, *, since: datetime) -> SmsResult | None: ...
+
+    def find_all_sent(self, to: str, body: str, *, since: datetime) -> list[SmsResult]: ...
 
     def close(self) -> None: ...
 
@@ -126,6 +140,9 @@ class OutboxBackend(_Closable):
         """Nothing ever leaves the outbox, so an interrupted send never went out."""
         return None
 
+    def find_all_sent(self, to: str, body: str, *, since: datetime) -> list[SmsResult]:
+        return []
+
 
 class TwilioBackend(_Closable):
     """Twilio's Messages API through the official `twilio` library.
@@ -134,7 +151,7 @@ class TwilioBackend(_Closable):
     `client.api.base_url`), so tests can point it at a local fake server.
     """
 
-    def __init__(self, config: Mapping[str, Any], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, config: Mapping[str, Any], *, timeout: float | None = None) -> None:
         account_sid = config.get("TWILIO_ACCOUNT_SID") or ""
         auth_token = config.get("TWILIO_AUTH_TOKEN") or ""
         if not account_sid or not auth_token:
@@ -151,6 +168,8 @@ class TwilioBackend(_Closable):
             raise RuntimeError("SMS_BACKEND=twilio needs PUBLIC_BASE_URL for status callbacks")
         self.status_callback = public_base.rstrip("/") + STATUS_CALLBACK_PATH
 
+        if timeout is None:
+            timeout = float(config.get("SMS_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
         self._http = TwilioHttpClient(timeout=timeout, logger=_library_http_log)
         self.client = Client(
             username=account_sid,
@@ -176,24 +195,33 @@ class TwilioBackend(_Closable):
                 to=to, body=body, status_callback=self.status_callback, **sender
             )
         if not message.sid:
-            log.warning("sms outcome unknown: Twilio answer without a SID")
-            raise TransientSmsError("Twilio answered without a message SID")
+            log.warning("sms send outcome unknown: Twilio answer without a SID")
+            raise SmsOutcomeUnknown("Twilio answered without a message SID")
         result = SmsResult(sid=message.sid, status=normalise_status(message.status))
         log.info("sms accepted by Twilio sid=%s status=%s", result.sid, result.status)
         return result
 
     def find_sent(self, to: str, body: str, *, since: datetime) -> SmsResult | None:
         """The newest message Twilio holds to `to` with exactly `body`, created at or after
-        `since`, or None.
+        `since`, or None (see `find_all_sent`)."""
+        found = self.find_all_sent(to, body, since=since)
+        return found[0] if found else None
 
-        Used to settle a send whose outcome was lost (worker died, timeout). Lists by recipient
-        only: Twilio's DateSent filters would miss messages still queued (no date_sent yet).
-        Raises TransientSmsError / PermanentSmsError like `send`.
+    def find_all_sent(self, to: str, body: str, *, since: datetime) -> list[SmsResult]:
+        """Every message Twilio holds to `to` with exactly `body`, created at or after `since`,
+        newest first.
+
+        Used to settle a send whose outcome was lost (worker died, timeout). All of them, not
+        the newest: one may already belong to another outbox row with the same words, which
+        the caller knows and this does not. Lists by recipient only: Twilio's DateSent filters
+        would miss messages still queued (no date_sent yet). Raises TransientSmsError /
+        PermanentSmsError like `send` (never SmsOutcomeUnknown: a lookup changes nothing).
         """
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         with _twilio_errors("lookup"):
             messages = self.client.messages.list(to=to, limit=FIND_SENT_LIMIT)
+        found = []
         for message in messages:  # newest first
             if not str(message.direction or "").startswith("outbound"):
                 continue
@@ -201,8 +229,8 @@ class TwilioBackend(_Closable):
                 break
             if message.body == body and message.sid:
                 log.info("sms found at Twilio sid=%s", message.sid)
-                return SmsResult(sid=message.sid, status=normalise_status(message.status))
-        return None
+                found.append(SmsResult(sid=message.sid, status=normalise_status(message.status)))
+        return found
 
     def close(self) -> None:
         if self._http.session is not None:
@@ -219,9 +247,21 @@ def normalise_status(status: str | None) -> str:
     return "accepted" if status in _TWILIO_PENDING or not status else status
 
 
+def _never_connected(exc: Exception) -> bool:
+    """True only when the request cannot have reached Twilio: the connection was never opened
+    (refused, no route, name not found, connect timeout). Anything later is ambiguous."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return False
+    reason = getattr(exc.args[0], "reason", None)  # urllib3's MaxRetryError
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # NewConnectionError too
+
+
 @contextmanager
 def _twilio_errors(action: str) -> Iterator[None]:
-    """Turn the library's and requests' exceptions into Transient/PermanentSmsError."""
+    """Turn the library's and requests' exceptions into Transient/PermanentSmsError, or
+    SmsOutcomeUnknown when a send may have reached Twilio without us hearing the answer."""
     try:
         yield
     except (TwilioRestException, TwilioServiceException) as exc:
@@ -232,11 +272,16 @@ def _twilio_errors(action: str) -> Iterator[None]:
         requests.exceptions.ChunkedEncodingError,
         requests.exceptions.ContentDecodingError,
     ) as exc:
-        log.warning("sms %s failed: network error %s", action, type(exc).__name__)
-        raise TransientSmsError(f"network error talking to Twilio: {type(exc).__name__}") from exc
+        name = type(exc).__name__
+        if action == "send" and not _never_connected(exc):
+            log.warning("sms send outcome unknown: network error %s after connecting", name)
+            raise SmsOutcomeUnknown(f"no answer from Twilio: {name}") from exc
+        log.warning("sms %s failed: network error %s", action, name)
+        raise TransientSmsError(f"network error talking to Twilio: {name}") from exc
     except ValueError as exc:  # a 2xx answer that is not JSON: the text may have gone
         log.warning("sms %s outcome unknown: unreadable Twilio answer", action)
-        raise TransientSmsError("unreadable answer from Twilio") from exc
+        error = SmsOutcomeUnknown if action == "send" else TransientSmsError
+        raise error("unreadable answer from Twilio") from exc
     except TwilioException as exc:  # list() failures: TwilioException("...", response)
         response = next((arg for arg in exc.args if hasattr(arg, "status_code")), None)
         if response is None:

@@ -39,10 +39,17 @@ class OutboundSms(db.Model):
     #: Twilio's message SID once the API accepted it.
     provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(sa.String(16))
-    #: Attempts so far; the attempt is recorded before the network call.
+    #: Sends whose outcome a dispatcher saw (accepted, refused, or no answer); a worker that
+    #: died mid-way does not count (see docs/texting.md).
     attempts: Mapped[int] = mapped_column(default=0)
     #: A dispatcher holds the row until then; an expired lease is reconciled before a resend.
     lease_until: Mapped[datetime | None] = mapped_column()
+    #: Who holds the row ("sending"): a random token written at claim. A worker renews its
+    #: lease and records a result only WHERE the token is still its own (fencing).
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    #: Set just before the request to the provider; with no SID yet, the text may have gone,
+    #: so it is looked up at the provider (from a minute before this) before any resend.
+    send_started_at: Mapped[datetime | None] = mapped_column()
     #: The plan item a reminder is about (re-planned when the item moves or closes).
     plan_item_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
@@ -80,8 +87,27 @@ class InboundSms(db.Model):
     patient_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("patients.id", ondelete="SET NULL"), index=True
     )
-    #: What we did with it: opt_out, opt_in, help, confirm, reschedule, message, unknown.
+    #: What we did with it: opt_out, opt_in, help, confirm, reschedule, message, picture
+    #: (an MMS without words), empty (nothing to post), unknown.
     handled_as: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: MMS pictures (and other media) as Twilio sent them: [{"url", "content_type"}], the URLs
+    #: on api.twilio.com; NULL for a plain text.
+    media: Mapped[list[dict] | None] = mapped_column(sa.JSON)
+
+
+class SmsStatusEarly(db.Model):
+    """A delivery status callback for a SID not stored yet: Twilio can call back before the
+    dispatcher has written the SID it was just given. Applied when the SID lands
+    (`texting.status.apply_early`); rows older than a day are dropped."""
+
+    __tablename__ = "sms_status_early"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The furthest status heard so far (statuses only move forward, see texting.status).
+    status: Mapped[str] = mapped_column(sa.String(16))
+    error_code: Mapped[str | None] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

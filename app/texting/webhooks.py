@@ -4,6 +4,12 @@ Both are exempt from CSRF because Twilio signs them instead: every request must 
 X-Twilio-Signature for the URL Twilio called (built from PUBLIC_BASE_URL, so it is right behind
 a reverse proxy). A missing or wrong signature gets 403 and writes nothing. Replies are TwiML in
 the sender's language; unknown numbers get a polite answer and no data.
+
+What Twilio posts is a few KB: a bigger post is refused (413), and a post without a signature
+header is refused (403), before its form is read. A signed post with a field out of shape (a
+`From` that is no phone number, an overlong SID) is a 400 that writes nothing. Every insert
+survives the race of Twilio calling twice at once (the same SID, two STOPs): one row, no 500.
+Logs carry SIDs and ids, never a phone number.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, request
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -22,15 +28,16 @@ from app.auth.models import User
 from app.careplan.items import services as items
 from app.careplan.items.models import CLOSED_STATUSES, ItemKind, PlanItem
 from app.core.access import no_patient_data
-from app.core.db import utcnow
+from app.core.db import insert, utcnow
 from app.core.i18n import recipient_locale
 from app.core.privacy import Actor, Capacity
+from app.core.security import CONTROL_CHARACTERS
 from app.core.urls import public_url
 from app.extensions import csrf, db
 from app.messaging import services as messaging
-from app.messaging.models import Thread, ThreadStatus, Topic
+from app.messaging.models import Message, Thread, ThreadStatus, Topic
 from app.patients.models import Patient
-from app.texting import bp
+from app.texting import bp, status
 from app.texting.models import InboundSms, OutboundSms
 from app.texting.optout import set_opt_out
 
@@ -42,21 +49,62 @@ HELP_WORDS = {"HELP", "INFO", "AYUDA"}
 CONFIRM_WORDS = {"C", "1"}
 RESCHEDULE_WORDS = {"R", "2"}
 
-#: Delivery statuses in the order they happen; a callback never moves a text backwards.
-STATUS_RANK = {
-    "queued": 0,
-    "stored": 0,
-    "sending": 1,
-    "accepted": 1,
-    "scheduled": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "read": 4,
-}
-#: Twilio error codes that mean the number has unsubscribed.
-UNSUBSCRIBED_CODES = {"21610"}
+#: Twilio's posts are a few KB (a 1,600-character text, ten media links); people's forms have
+#: the app-wide MAX_CONTENT_LENGTH.
+MAX_WEBHOOK_BYTES = 64 * 1024
+WEBHOOK_ENDPOINTS = frozenset({"texting.status_callback", "texting.inbound"})
+#: Twilio message SIDs: SM (text) or MM (picture message), then 32 hex digits; any letters and
+#: digits are let through, up to the 64 characters the columns hold.
+SID_SHAPE = re.compile(r"(SM|MM)[0-9A-Za-z]{1,62}")
+#: E.164: "+", a country code, at most 15 digits (ASCII digits only: \d would take others).
+PHONE_SHAPE = re.compile(r"\+[1-9][0-9]{1,14}")
+#: The number the text was sent to (ours): E.164 or a short code.
+TO_SHAPE = re.compile(r"\+[1-9][0-9]{0,14}|[0-9]{3,8}")
+ERROR_CODE_SHAPE = re.compile(r"[0-9]{1,16}")
+#: Twilio keeps MMS media on its API host; a link to anywhere else is not one of them.
+MEDIA_URL_SHAPE = re.compile(r"https://api(\.[a-z0-9-]+)*\.twilio\.com/[A-Za-z0-9/._~%-]{1,400}")
+CONTENT_TYPE_SHAPE = re.compile(r"[a-z]{1,20}/[A-Za-z0-9.+-]{1,80}")
+#: Twilio sends at most ten media per message.
+MAX_MEDIA = 10
+MAX_BODY = 1600
+
+
+@bp.url_value_preprocessor
+def refuse_unread(endpoint: str | None, values: dict | None) -> None:
+    """Before anything reads the form: URL value preprocessors run ahead of every
+    before_request hook, and the app's hooks (the control-character rule) read the form. A
+    forged post is refused for its size or its missing signature without being parsed."""
+    if endpoint not in WEBHOOK_ENDPOINTS:
+        return
+    request.max_content_length = MAX_WEBHOOK_BYTES  # also caps a body sent without a length
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        abort(413)
+    if not request.headers.get("X-Twilio-Signature") or not current_app.config["TWILIO_AUTH_TOKEN"]:
+        abort(403)
+
+
+def _field(name: str, shape: re.Pattern, *, required: bool = False) -> str:
+    """A form field Twilio sends, in its shape: missing (when optional) is "", anything else a
+    400."""
+    value = request.form.get(name, "")
+    if not value and not required:
+        return ""
+    if not shape.fullmatch(value):
+        abort(400)
+    return value
+
+
+def _media() -> list[dict] | None:
+    """An MMS's pictures (NumMedia, MediaUrl0.., MediaContentType0..) as Twilio sent them."""
+    raw = request.form.get("NumMedia", "0") or "0"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_MEDIA:
+        abort(400)
+    media = []
+    for i in range(int(raw)):
+        url = _field(f"MediaUrl{i}", MEDIA_URL_SHAPE, required=True)
+        content_type = _field(f"MediaContentType{i}", CONTENT_TYPE_SHAPE)
+        media.append({"url": url, "content_type": content_type.lower() or None})
+    return media or None
 
 
 def _signed() -> bool:
@@ -87,21 +135,21 @@ def keyword(body: str) -> str:
 def status_callback():
     if not _signed():
         abort(403)
-    sid = request.form.get("MessageSid", "")
-    status = (request.form.get("MessageStatus") or "").lower()
-    if not sid or status not in STATUS_RANK:
+    sid = _field("MessageSid", SID_SHAPE, required=True)
+    new = (request.form.get("MessageStatus") or "").lower()
+    if new not in status.STATUS_RANK:
         abort(400)
-    row = db.session.scalar(sa.select(OutboundSms).where(OutboundSms.provider_sid == sid))
-    if row is None:
-        return Response(status=204)  # not ours (or long gone): nothing to change
-    if STATUS_RANK[status] > STATUS_RANK.get(row.status, 0):
-        row.status = status
-        code = request.form.get("ErrorCode") or None
-        if code:
-            row.error_code = code[:16]
-            if code in UNSUBSCRIBED_CODES:
-                set_opt_out(row.to_number, True, code)
-        log.info("sms %s is now %s%s", sid, status, f" (error {code})" if code else "")
+    code = _field("ErrorCode", ERROR_CODE_SHAPE) or None
+    if status.is_known(sid):
+        status.advance(sid, new, code)  # forward only, decided by the UPDATE itself
+        return Response(status=204)
+    # Before the dispatcher stored the SID (or not ours): keep it, committed, then look again.
+    # A dispatcher that stores the SID meanwhile either finds this row (apply_early) or its
+    # SID is found here; applying twice changes nothing.
+    status.keep_early(sid, new, code)
+    db.session.commit()
+    if status.is_known(sid):
+        status.apply_early_sid(sid)
     return Response(status=204)
 
 
@@ -111,20 +159,25 @@ def status_callback():
 def inbound():
     if not _signed():
         abort(403)
-    sid = request.form.get("MessageSid", "")
-    sender = request.form.get("From", "")
-    body = (request.form.get("Body") or "")[:1600]
-    if not sid or not sender:
+    sid = _field("MessageSid", SID_SHAPE, required=True)
+    sender = _field("From", PHONE_SHAPE, required=True)
+    _field("To", TO_SHAPE)
+    body = (request.form.get("Body") or "")[:MAX_BODY]
+    if CONTROL_CHARACTERS.search(body):  # the app refuses them already; never store one
         abort(400)
+    media = _media()
     patient = _patient_for_number(sender)
     locale = recipient_locale(patient)
     if patient is not None:  # the text is the patient's own: what it starts is theirs
         g.actor = Actor(user_id=patient.user_id, capacity=Capacity.PATIENT, patient=patient)
-    word = keyword(body)
-    already = db.session.scalar(sa.select(InboundSms).where(InboundSms.message_sid == sid))
-    if already is not None:  # Twilio retried the webhook: answer again, change nothing
-        return _twiml(_reply_text(already.handled_as, locale))
+    inbound_id = _claim(sid, sender, patient, media)
+    if inbound_id is None:  # Twilio retried (or called twice at once): answer again, no change
+        handled = db.session.scalar(
+            sa.select(InboundSms.handled_as).where(InboundSms.message_sid == sid)
+        )
+        return _twiml(_reply_text(handled, locale))
 
+    word = keyword(body)
     if word in STOP_WORDS:
         set_opt_out(sender, True, word[:16])
         handled = "opt_out"
@@ -135,23 +188,40 @@ def inbound():
         handled = "help"
     elif patient is None:
         handled = "unknown"
-    elif word in CONFIRM_WORDS:
+    elif word in CONFIRM_WORDS and not media:
         handled = "confirm" if _confirm_next_appointment(patient, sender) else "no_appointment"
-    elif word in RESCHEDULE_WORDS:
+    elif word in RESCHEDULE_WORDS and not media:
         _ask_to_reschedule(patient, locale)
         handled = "reschedule"
+    elif body.strip() or media:
+        _to_team(patient, body, media)
+        handled = "message" if body.strip() else "picture"
     else:
-        _to_team(patient, body)
-        handled = "message"
-    db.session.add(
-        InboundSms(
-            message_sid=sid[:64],
-            from_number=sender[:16],
-            patient_id=patient.id if patient else None,
-            handled_as=handled,
-        )
+        handled = "empty"  # nothing to post: no words, no picture
+    db.session.execute(
+        sa.update(InboundSms).where(InboundSms.id == inbound_id).values(handled_as=handled)
     )
     return _twiml(_reply_text(handled, locale))
+
+
+def _claim(sid: str, sender: str, patient: Patient | None, media: list[dict] | None) -> int | None:
+    """Record the text before acting on it, in one INSERT that skips a SID already there: of
+    two deliveries of the same text at once, the second waits for the first and gets None."""
+    values = {
+        "message_sid": sid,
+        "from_number": sender,
+        "patient_id": patient.id if patient else None,
+        "handled_as": "received",  # until the end of this transaction
+        "received_at": utcnow(),
+    }
+    if media:
+        values["media"] = media
+    return db.session.scalar(
+        insert(db.session, InboundSms)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+        .returning(InboundSms.id)
+    )
 
 
 def _patient_for_number(sender: str) -> Patient | None:
@@ -194,6 +264,7 @@ def _reply_text(handled: str, locale: str) -> str | None:
                 "CareCircle: we told your care team. They will contact you to find a new time."
             ),
             "message": _("CareCircle: your care team got your message."),
+            "picture": _("CareCircle: your care team got your message."),
             "unknown": _(
                 "CareCircle: we could not match this number. Please call %(phone)s.", phone=phone
             ),
@@ -248,8 +319,16 @@ def _ask_to_reschedule(patient: Patient, locale: str) -> None:
     )
 
 
-def _to_team(patient: Patient, body: str) -> None:
-    """Anything else goes to the team: into the patient's latest open thread, or a new one."""
+def _to_team(patient: Patient, body: str, media: list[dict] | None = None) -> None:
+    """Anything else goes to the team: into the patient's latest open thread, or a new one.
+    Pictures go with it (links the team sees); a picture without words says so."""
+    if not body.strip():
+        with force_locale(recipient_locale(patient)):
+            body = ngettext(
+                "Sent a picture by text message.",
+                "Sent %(num)d pictures by text message.",
+                len(media or ()),
+            )
     thread = db.session.scalars(
         sa.select(Thread)
         .where(
@@ -263,7 +342,7 @@ def _to_team(patient: Patient, body: str) -> None:
     if thread is None:
         with force_locale(recipient_locale(patient)):
             subject = _("Text message")
-        messaging.start_thread(
+        thread = messaging.start_thread(
             patient_id=patient.id,
             topic=Topic.OTHER,
             subject=subject,
@@ -271,5 +350,14 @@ def _to_team(patient: Patient, body: str) -> None:
             author_id=patient.user_id,
             capacity="patient",
         )
+        message = None
     else:
-        messaging.add_message(thread, body=body, author_id=patient.user_id, capacity="patient")
+        message = messaging.add_message(
+            thread, body=body, author_id=patient.user_id, capacity="patient"
+        )
+    if media:
+        message = (
+            message
+            or db.session.scalars(sa.select(Message).where(Message.thread_id == thread.id)).one()
+        )
+        message.attachments = media

@@ -9,6 +9,8 @@
         server.drop_next()                   # ... or the connection closes with no answer
         server.drop_next(accept=True)        # ... accepted, but the answer is lost
         server.delay_next(0.5)               # ... accepted, answered late (client timeouts)
+        gate = server.hold_next()            # ... accepted, answered when the test says so:
+        gate.set()                           #     (deterministic "a text in flight")
         server.send_status_callback(client, sid, "delivered")
 
 GET .../Messages.json?To=... lists stored messages newest first (what `find_sent` uses);
@@ -65,13 +67,14 @@ ERROR_MESSAGES = {
 class Failure:
     """One injected outcome for the next create request."""
 
-    kind: str  # "error", "drop" or "delay"
+    kind: str  # "error", "drop", "delay" or "hold"
     status: int = 0
-    accept: bool = False  # drop: store the message first
+    accept: bool = False  # drop, hold: store the message first
     code: int | None = None
     message: str | None = None
     body: str | None = None
     seconds: float = 0.0
+    gate: threading.Event | None = None  # hold: answered once set
 
 
 @dataclass
@@ -205,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._injected(failure, query)
             return
         if failure is not None:
-            fake._stopping.wait(failure.seconds)
+            fake._wait_out(failure)
         page_size = int(query.get("PageSize") or 50)
         with fake._lock:
             records = [
@@ -259,6 +262,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, problem, to=form.get("To", ""))
             return
 
+        if failure is not None and failure.kind == "hold" and not failure.accept:
+            fake._wait_out(failure)  # never stored: the connection closes with no answer
+            self._record(form, None, "held, dropped")
+            return
+
         sid = "SM" + secrets.token_hex(16)
         record = fake._message_json(sid, form)
         with fake._lock:
@@ -268,8 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None and failure.kind == "drop":
             self._record(form, None, "accepted, dropped")
             return  # Twilio has it; the client never hears
-        if failure is not None:  # delay: accepted now, answered late
-            fake._stopping.wait(failure.seconds)
+        if failure is not None:  # delay or hold: accepted now, answered late
+            fake._wait_out(failure)
         self._record(form, 201, "created")
         self._json(201, record)
 
@@ -327,6 +335,8 @@ class FakeTwilioServer:
         self._lock = threading.Lock()
         self._state = _State()
         self._stopping = threading.Event()
+        #: Set when a held request has arrived (and its message is stored).
+        self._held = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -449,11 +459,35 @@ class FakeTwilioServer:
         after `seconds`, or when the server stops."""
         self._queue(on, Failure("delay", seconds=seconds), times)
 
+    def hold_next(self, *, accept: bool = True, on: str = "create") -> threading.Event:
+        """The next request is handled at once (a create stores its message) and answered
+        only when the returned event is set (or the server stops): a text in flight for as
+        long as the test needs. With accept=False a create is held before it is stored, and
+        then dropped unanswered (the worker died before Twilio took it). `wait_held()` waits
+        for that request to arrive."""
+        gate = threading.Event()
+        self._held.clear()
+        self._queue(on, Failure("hold", accept=accept, gate=gate), 1)
+        return gate
+
+    def wait_held(self, timeout: float = 30.0) -> bool:
+        """Wait until the held request has arrived; False if it did not within `timeout`."""
+        return self._held.wait(timeout)
+
     def _queue(self, on: str, failure: Failure, times: int) -> None:
         if on not in ("create", "list"):
             raise ValueError(f"on must be 'create' or 'list', not {on!r}")
         with self._lock:
             self._state.failures[on].extend([failure] * times)
+
+    def _wait_out(self, failure: Failure) -> None:
+        """A delay's seconds, or a hold's gate (either cut short when the server stops)."""
+        if failure.kind != "hold" or failure.gate is None:
+            self._stopping.wait(failure.seconds)
+            return
+        self._held.set()
+        while not failure.gate.wait(0.05) and not self._stopping.is_set():
+            pass
 
     def _take_failure(self, on: str) -> Failure | None:
         with self._lock:

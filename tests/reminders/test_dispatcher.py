@@ -128,28 +128,28 @@ def test_opted_out_numbers_are_never_texted(app, fake_twilio):
 
 
 def test_a_worker_killed_after_twilio_took_the_text_sends_no_duplicate(app, fake_twilio):
-    """Twilio accepted the text but the worker died before recording it (the connection drops
-    after the message is stored). The next pass reconciles the expired lease first."""
+    """Twilio accepted the text but its answer was lost (the connection drops after the
+    message is stored). The row waits, unsent, for its lease to run out; then Twilio is asked
+    and the row takes the SID it finds."""
     queue()
     fake_twilio.drop_next(accept=True)
     outcome = dispatcher.dispatch_once()
-    assert outcome["retry"] == 1  # the worker saw a network error...
-    # ...which, for the crash case, is the same as dying: simulate it precisely by putting the
-    # row back in "sending" with an expired lease, as a killed worker leaves it.
-    db.session.execute(
-        sa.update(OutboundSms).values(status="sending", lease_until=utcnow() - timedelta(seconds=1))
-    )
+    assert outcome["unknown"] == 1 and outcome["retry"] == 0
+    [row] = rows()
+    assert row.status == "sending" and row.provider_sid is None and row.attempts == 1
+    assert dispatcher.dispatch_once()["sent"] == 0  # lease not expired: nobody touches it
+    db.session.execute(sa.update(OutboundSms).values(lease_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     outcome = dispatcher.dispatch_once()
     assert outcome["reconciled"] == 1 and outcome["sent"] == 0
     [row] = rows()
-    assert row.status != "queued" and row.provider_sid == fake_twilio.sids[0]
+    assert row.status == "accepted" and row.provider_sid == fake_twilio.sids[0]
     assert len(fake_twilio.messages) == 1  # one text, not two
 
 
 def test_a_worker_killed_before_sending_loses_nothing(app, fake_twilio):
     [sms_id] = queue()
-    assert dispatcher.claim(10) == [sms_id]  # claimed, attempt recorded, then the worker dies
+    assert dispatcher.claim(10) == [sms_id]  # claimed, then the worker dies
     assert rows()[0].status == "sending"
     assert dispatcher.dispatch_once()["sent"] == 0  # lease not expired: nobody touches it
     db.session.execute(sa.update(OutboundSms).values(lease_until=utcnow() - timedelta(seconds=1)))
@@ -157,7 +157,8 @@ def test_a_worker_killed_before_sending_loses_nothing(app, fake_twilio):
     outcome = dispatcher.dispatch_once()
     assert outcome["reconciled"] == 1 and outcome["sent"] == 1
     assert len(fake_twilio.messages) == 1
-    assert rows()[0].attempts == 2
+    assert [r.method for r in fake_twilio.received] == ["POST"]  # never started: no lookup
+    assert rows()[0].attempts == 1  # the crash is not an attempt
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="several workers need PostgreSQL (SKIP LOCKED)")

@@ -15,6 +15,7 @@ from app.careplan.goals.models import Goal, GoalAchievement
 from app.careplan.goals.numbers import format_number, parse_number
 from app.careplan.goals.services import KEEP, GoalInput
 from app.core.forms import PlainDateField
+from app.core.idempotency import IdempotentForm
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 
 TOO_LONG = _l("Please keep this under %(max)d characters.")
@@ -66,7 +67,7 @@ DIRECTION_CHOICES = [
 ]
 
 
-class GoalForm(FlaskForm):
+class GoalForm(IdempotentForm):
     description = TextAreaField(
         _l("What is the goal?"),
         filters=[_strip],
@@ -134,6 +135,7 @@ class GoalForm(FlaskForm):
                 "due_date": goal.due_date,
                 "sensitivity": goal.sensitivity.value if goal.sensitivity else "",
             }
+        kwargs.setdefault("once", goal is None)  # a key on writing a goal, not on changing one
         super().__init__(*args, **kwargs)
         self.today = today
         self.goal = goal
@@ -187,7 +189,7 @@ CHECK_IN_ACHIEVEMENTS = [
 ]
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(IdempotentForm):
     value = NumberField(_l("Your number"))
     note = TextAreaField(
         _l("How is it going?"),

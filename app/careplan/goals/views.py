@@ -19,6 +19,7 @@ from app.careplan.goals.forms import CheckInForm, DeclineForm, GoalForm, StatusF
 from app.careplan.goals.labels import ACHIEVEMENT_LABELS, LIFECYCLE_LABELS
 from app.careplan.goals.models import Goal, GoalLifecycle
 from app.careplan.labels import CAPACITY_LABELS
+from app.core import idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
@@ -138,7 +139,10 @@ def new(patient):
         today=today, with_sensitivity=current_actor().capacity is not Capacity.CAREGIVER
     )
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, already=_("That was already saved."))) is not None:
+            return again
         goal = services.create_goal(patient.id, form.to_input(), today=today)
+        idempotency.remember(form, _detail_url(patient, goal))
         if goal.lifecycle_status is GoalLifecycle.PROPOSED:
             flash(_("Goal suggested. The patient will be asked to say yes or no."), "success")
         else:
@@ -226,9 +230,12 @@ def check_in(patient, goal_id: int):
     if not form.validate_on_submit():
         return _render_detail(patient, goal, 422, check_in_form=form)
     _refusals_on_detail(patient, goal, check_in_form=form)
+    if (again := idempotency.replay(form, already=_("That was already saved."))) is not None:
+        return again
     services.add_check_in(
         goal, value=form.value.number, note=form.note.data, achievement=form.achievement_value
     )
+    idempotency.remember(form, _detail_url(patient, goal))
     flash(_("Check-in saved."), "success")
     return _after_change(patient, goal)
 

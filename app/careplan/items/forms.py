@@ -34,6 +34,7 @@ from app.careplan.items.models import (
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
 from app.core.forms import PlainDateField, PlainDateTimeField
+from app.core.idempotency import IdempotentForm
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Discipline
@@ -73,7 +74,7 @@ def _choices(labels: dict, blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank), *out]) if blank is not None else out
 
 
-class PlanItemForm(FlaskForm):
+class PlanItemForm(IdempotentForm):
     """One form for every kind; the template shows the fields of the chosen kind."""
 
     title = StringField(

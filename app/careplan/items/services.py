@@ -35,7 +35,7 @@ from app.careplan.items.models import (
 )
 from app.careplan.models import ChangeKind, ChangeSubject
 from app.core import audit
-from app.core.db import utcnow
+from app.core.db import insert, utcnow
 from app.core.errors import RuleError
 from app.core.privacy import Sensitivity, current_actor
 from app.core.signals import plan_item_changed
@@ -270,21 +270,24 @@ def confirm_appointment(item: PlanItem) -> None:
 
 
 def tick_task(item: PlanItem, day: date) -> bool:
-    """Mark a self-care task done for a day. Returns False if it was already ticked."""
+    """Mark a self-care task done for a day. Returns False if it was already ticked.
+
+    One INSERT that skips a day already ticked: two taps at once (two phones, a double tap)
+    leave one tick and no error."""
     if item.kind is not ItemKind.TASK or item.status in CLOSED_STATUSES:
         raise RuleError(_l("Only open self-care tasks can be ticked off."))
-    exists = db.session.scalar(
-        sa.select(TaskCompletion.id).where(
-            TaskCompletion.item_id == item.id, TaskCompletion.for_date == day
+    inserted = db.session.scalar(
+        insert(db.session, TaskCompletion)
+        .values(
+            item_id=item.id,
+            for_date=day,
+            completed_by_id=current_actor().user_id,
+            completed_at=utcnow(),
         )
+        .on_conflict_do_nothing(index_elements=["item_id", "for_date"])
+        .returning(TaskCompletion.id)
     )
-    if exists is not None:
-        return False
-    db.session.add(
-        TaskCompletion(item_id=item.id, for_date=day, completed_by_id=current_actor().user_id)
-    )
-    db.session.flush()
-    return True
+    return inserted is not None
 
 
 def untick_task(item: PlanItem, day: date) -> None:

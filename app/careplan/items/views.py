@@ -39,6 +39,7 @@ from app.careplan.items.models import (
 )
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
+from app.core import idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
@@ -216,7 +217,10 @@ def new(patient, kind: str):
         data=_new_item_defaults(patient) if request.method == "GET" else None,
     )
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, already=_("That was already saved."))) is not None:
+            return again
         plan_item = services.add_item(patient.id, form.to_input(patient))
+        idempotency.remember(form, _detail_url(patient, plan_item.id))
         flash(_("Added to the plan."), "success")
         return redirect(_detail_url(patient, plan_item.id))
     return render(
@@ -242,6 +246,7 @@ def edit(patient, item_id: int):
         data=form_data(ItemInput.from_item(plan_item), patient)
         if request.method == "GET"
         else None,
+        once=False,  # changing an item creates nothing
     )
     if form.validate_on_submit():
         on_rule_error(back=_detail_url(patient, item_id))
