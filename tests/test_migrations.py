@@ -11,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from app.extensions import db
 from tests.fixtures.app import DATABASE_URL, ON_POSTGRES, postgres_schema
+from tests.fixtures.records import audit_event_values
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_migrated_audit_rows_are_linked_and_the_table_stays_append_only(empty_ap
             sa.select(audit.AuditEvent.id, audit.AuditEvent.chain_seq).order_by(audit.AuditEvent.id)
         ).all()
         assert [tuple(r) for r in rows] == [(1, 1), (2, 2), (3, 3)]
-        audit.write(db.session, [{**_event(), "action": "create"}])
+        audit.write(db.session, [{**audit_event_values(), "action": "create"}])
         db.session.commit()
         assert audit.verify(db.session).rows == 4
         db.session.rollback()  # its reads would hold TRUNCATE back rather than let it be refused
@@ -82,23 +83,6 @@ REPLACE_FIRST_ROW = (
     "(id, occurred_at, capacity, action, resource, chain_seq, prev_hash, row_hash) "
     "VALUES (1, CURRENT_TIMESTAMP, 'system', 'view', 'x', 99, 'a', 'b')"
 )
-
-
-def _event() -> dict:
-    from app.core.db import utcnow
-
-    return {
-        "occurred_at": utcnow(),
-        "actor_id": None,
-        "capacity": "system",
-        "acting_for_patient_id": None,
-        "patient_id": None,
-        "action": "view",
-        "resource": "test",
-        "resource_id": None,
-        "endpoint": None,
-        "ip_address": None,
-    }
 
 
 def test_downgrade_to_empty_and_up_again(empty_app):

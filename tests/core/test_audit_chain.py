@@ -16,6 +16,7 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from tests.fixtures.app import ON_POSTGRES, PG_APP, PG_OWNER
 from tests.fixtures.browser import signed_in
+from tests.fixtures.records import audit_event_values
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ def test_concurrent_writers_never_fork_the_chain(app, trail):
         with app.app_context():
             try:
                 for _ in range(25):
-                    audit.write(db.session, [_event(), _event()])
+                    audit.write(db.session, [audit_event_values(), audit_event_values()])
                     db.session.commit()
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
@@ -222,20 +223,3 @@ def test_the_roles_command_prints_what_the_tests_run_as(runner):
     )
     bad = runner.invoke(args=["audit", "roles", "--app-role", 'web"; DROP TABLE x; --'])
     assert bad.exit_code != 0
-
-
-def _event() -> dict:
-    from app.core.db import utcnow
-
-    return {
-        "occurred_at": utcnow(),
-        "actor_id": None,
-        "capacity": "system",
-        "acting_for_patient_id": None,
-        "patient_id": None,
-        "action": "view",
-        "resource": "test",
-        "resource_id": None,
-        "endpoint": None,
-        "ip_address": None,
-    }

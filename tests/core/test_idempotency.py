@@ -5,7 +5,6 @@ creates one thing and sends both to it."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging.models import Message, Thread, Topic
 from tests.fixtures.browser import csrf_from, key_from, signed_in
+from tests.fixtures.concurrency import race
 
 ROUNDS = 10
 
@@ -310,29 +310,6 @@ def test_day_old_keys_are_purged_by_the_claims_themselves(world, new_browser, mo
 
 
 # ------------------------------------------------------------------ at the same instant
-
-
-def race(*posts: tuple) -> list:
-    """Send each (client, url, data) POST from its own thread, all released together by a
-    barrier; their responses, in order."""
-    barrier = threading.Barrier(len(posts))
-    answers: list = [None] * len(posts)
-    errors: list[BaseException] = []
-
-    def run(i: int, client, url: str, data: dict) -> None:
-        try:
-            barrier.wait(timeout=10)
-            answers[i] = client.post(url, data=data)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, *p)) for i, p in enumerate(posts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == [], errors
-    return answers
 
 
 def _double_click(world, new_browser, name: str) -> None:

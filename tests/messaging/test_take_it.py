@@ -4,8 +4,6 @@ conversation and the other is told who did; a conversation a colleague has is ta
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,6 +13,7 @@ from app.extensions import db
 from app.messaging import services
 from app.messaging.models import Thread, Topic
 from tests.fixtures.browser import csrf_from, signed_in
+from tests.fixtures.concurrency import race
 
 ROUNDS = 12
 
@@ -186,29 +185,6 @@ def test_take_over_from_someone_who_no_longer_has_it_moves_nothing(team, new_bro
     assert "Nobody has this conversation now: use" in text(nobody)
     assert holder(free.id) is None
     assert assignment_events(thread, since) == assignment_events(free, since) == []
-
-
-def race(*posts: tuple) -> list:
-    """Send each (client, url, data) POST from its own thread, all released together by a
-    barrier; their responses, in order."""
-    barrier = threading.Barrier(len(posts))
-    answers: list = [None] * len(posts)
-    errors: list[BaseException] = []
-
-    def run(i: int, client, url: str, data: dict) -> None:
-        try:
-            barrier.wait(timeout=10)
-            answers[i] = client.post(url, data=data)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, *p)) for i, p in enumerate(posts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == [], errors
-    return answers
 
 
 def test_two_people_pressing_take_it_at_once_one_gets_it(team, new_browser):
