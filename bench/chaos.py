@@ -493,6 +493,130 @@ def rows_by_body(app, ids: list[int]) -> _Bodies:
     return found
 
 
+# ------------------------------------------------------------------ the web side
+
+
+def web_races(kind: str, rounds: int) -> list[dict[str, Any]]:
+    """Duplicate webhooks at the same instant, in-process with real threads (one test client
+    each, released by a barrier): the same inbound text, STOP from a new number, and "sent" and
+    "delivered" for one text. Counts 5xx answers and wrong outcomes (not exactly one inbound
+    row per SID, not one opt-out, a status left behind). Double submits of the forms are
+    attacked the same way by tests/core/test_idempotency.py and tests/messaging/test_take_it.py.
+    """
+    import secrets
+
+    from twilio.request_validator import RequestValidator
+
+    from app.extensions import db as appdb
+    from app.texting.models import InboundSms, OutboundSms, PhoneOptOut
+
+    base = "http://carecircle.test"
+    ours = "+15035550199"
+
+    def signed(client, path, params):
+        signature = RequestValidator(DEFAULT_AUTH_TOKEN).compute_signature(base + path, params)
+        return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    def at_once(app, calls) -> list[int]:
+        barrier = threading.Barrier(len(calls))
+        codes: list[int] = [0] * len(calls)
+
+        def go(i, call):
+            client = app.test_client()
+            barrier.wait(timeout=20)
+            codes[i] = call(client).status_code
+
+        threads = [threading.Thread(target=go, args=(i, c)) for i, c in enumerate(calls)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        return codes
+
+    results = []
+    server = FakeTwilioServer().start()
+    try:
+        with database(kind) as dbase:
+            app = make_app(dbase, server.url)
+            app.config.update(PROPAGATE_EXCEPTIONS=False, PUBLIC_BASE_URL=base)
+            queue_texts(app, Scenario("web", texts=rounds))
+            tally = {k: Counter() for k in ("inbound", "stop", "status")}
+            for r in range(rounds):
+                sid = "SM" + secrets.token_hex(16)
+                inbound = {
+                    "AccountSid": DEFAULT_ACCOUNT_SID,
+                    "MessageSid": sid,
+                    "From": "+15035550001",
+                    "To": ours,
+                    "Body": "Hello",
+                    "NumMedia": "0",
+                }
+                codes = at_once(app, [lambda c, p=inbound: signed(c, "/sms/inbound", p)] * 6)
+                with app.app_context():
+                    rows = appdb.session.scalar(
+                        sa.select(sa.func.count(InboundSms.id)).where(InboundSms.message_sid == sid)
+                    )
+                tally["inbound"].update(requests=6, e5xx=sum(c >= 500 for c in codes))
+                tally["inbound"]["wrong"] += rows != 1
+
+                stranger = f"+1971555{r:04d}"
+                stop = {**inbound, "MessageSid": "SM" + secrets.token_hex(16)}
+                stop.update(From=stranger, Body="STOP")
+                codes = at_once(app, [lambda c, p=stop: signed(c, "/sms/inbound", p)] * 6)
+                with app.app_context():
+                    opted = appdb.session.scalar(
+                        sa.select(sa.func.count(PhoneOptOut.id)).where(
+                            PhoneOptOut.phone == stranger, PhoneOptOut.opted_out.is_(True)
+                        )
+                    )
+                tally["stop"].update(requests=6, e5xx=sum(c >= 500 for c in codes))
+                tally["stop"]["wrong"] += opted != 1
+
+                out_sid = "SM" + secrets.token_hex(16)
+                with app.app_context():
+                    row = appdb.session.scalars(
+                        sa.select(OutboundSms).order_by(OutboundSms.id).offset(r).limit(1)
+                    ).one()
+                    row.status, row.provider_sid = "accepted", out_sid
+                    row_id = row.id
+                    appdb.session.commit()
+                calls = [
+                    lambda c, st=st, out_sid=out_sid: signed(
+                        c,
+                        "/sms/status",
+                        {
+                            "AccountSid": DEFAULT_ACCOUNT_SID,
+                            "MessageSid": out_sid,
+                            "MessageStatus": st,
+                            "To": "+15035550000",
+                            "From": ours,
+                        },
+                    )
+                    for st in ("sent", "delivered", "sent", "delivered")
+                ]
+                codes = at_once(app, calls)
+                with app.app_context():
+                    final = appdb.session.get(OutboundSms, row_id).status
+                    appdb.session.remove()
+                tally["status"].update(requests=4, e5xx=sum(c >= 500 for c in codes))
+                tally["status"]["wrong"] += final != "delivered"
+            dispose(app)
+            for case, counts in tally.items():
+                results.append(
+                    {
+                        "database": kind,
+                        "case": case,
+                        "rounds": rounds,
+                        "requests": counts["requests"],
+                        "5xx": counts["e5xx"],
+                        "wrong": counts["wrong"],
+                    }
+                )
+    finally:
+        server.stop()
+    return results
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     cols = [
         "database",
@@ -524,10 +648,24 @@ def main() -> int:
             row = run(kind, scenario)
             print(row, flush=True)
             rows.append(row)
+    web = []
+    if not args.only or "web" in args.only:
+        for kind in args.databases.split(","):
+            web += web_races(kind, 5 if args.quick else 30)
     print()
     print(table(rows))
+    print()
+    print(web_table(web))
     bad = [r for r in rows if r["lost"] or r["duplicated"] or r["crashes"] or r["unsettled"]]
+    bad += [r for r in web if r["5xx"] or r["wrong"]]
     return 1 if bad else 0
+
+
+def web_table(rows: list[dict[str, Any]]) -> str:
+    cols = ["database", "case", "rounds", "requests", "5xx", "wrong"]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,8 @@ def test_every_text_arrives_once_whatever_happens(scenario):
         0,
     ), result
     assert result["received"] == result["queued"]
+
+
+def test_duplicate_webhooks_at_once_give_no_5xx_and_one_outcome():
+    for row in chaos.web_races(KIND, rounds=3):
+        assert (row["5xx"], row["wrong"]) == (0, 0), row
