@@ -123,10 +123,21 @@ def test_server_errors_are_friendly_and_translated(app, client):
     assert '<html lang="es">' in html
 
 
-def test_healthz_answers_ok_and_sets_no_cookie(client, count_queries):
+def test_healthz_answers_ok_without_the_database_or_a_cookie(client, count_queries):
     with count_queries() as counter:
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "ok\n"
     assert "Set-Cookie" not in response.headers
-    assert counter.count == 1
+    assert counter.count == 0  # liveness: a database outage must not restart every host
+
+
+def test_healthz_answers_while_the_database_is_down():
+    broken = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"}
+    )
+    client = broken.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_data(as_text=True) == "database unavailable\n"

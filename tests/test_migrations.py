@@ -101,3 +101,17 @@ def test_database_in_use(empty_app):
         assert db.engine.dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")
         if ON_POSTGRES:
             assert DATABASE_URL
+
+
+def test_readyz_says_ready_only_at_the_migrations_head(empty_app):
+    client = empty_app.test_client()
+    never = client.get("/readyz")
+    assert (never.status_code, never.get_data(as_text=True)) == (503, "migrations pending\n")
+    with empty_app.app_context():
+        upgrade(revision="b2d4f6a8c0e1")
+    assert client.get("/readyz").status_code == 503  # an old schema: not ready for this code
+    with empty_app.app_context():
+        upgrade()
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.get_data(as_text=True)) == (200, "ready\n")
+    assert "Set-Cookie" not in ready.headers

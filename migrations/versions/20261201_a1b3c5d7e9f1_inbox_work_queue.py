@@ -1,7 +1,7 @@
 """The team inbox as a work queue per member; indexes for lists at CCO scale
 
 Revision ID: a1b3c5d7e9f1
-Revises: f6b8d0e2a4c5
+Revises: b8d0f2a4c6e7
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'a1b3c5d7e9f1'
-down_revision = 'f6b8d0e2a4c5'
+down_revision = 'b8d0f2a4c6e7'
 branch_labels = None
 depends_on = None
 
