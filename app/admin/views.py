@@ -26,7 +26,14 @@ from app.core import audit
 from app.core.access import finds_patients, no_patient_data, role_required
 from app.core.forms import EmptyForm
 from app.core.mail import OutboundEmail, send_template
-from app.core.pagination import page_arg, page_count
+from app.core.pagination import (
+    COUNT_CAP,
+    capped_count,
+    cursor_args,
+    keyset_page,
+    page_arg,
+    page_count,
+)
 from app.core.privacy import Capacity
 from app.core.urls import id_arg
 from app.extensions import db
@@ -57,23 +64,37 @@ def index():
 @bp.route("/users")
 @no_patient_data("lists accounts (names, emails, roles), no health information")
 def users():
-    page = page_arg()
+    after, before = cursor_args()
     role = request.args.get("role")
-    query = sa.select(User)
+    conditions = []
     if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
+        conditions.append(User.role == Role(role))
     else:
         role = None
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(User.full_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    keys = (User.full_name, User.id)
+
+    def keys_of(user_id):
+        if user_id is None:
+            return None
+        found = db.session.execute(sa.select(*keys).where(User.id == user_id, *conditions)).first()
+        if found is None:
+            abort(404)
+        return tuple(found)
+
+    page = keyset_page(
+        sa.select(User).where(*conditions),
+        keys,
+        per_page=PER_PAGE,
+        after=keys_of(after),
+        before=keys_of(before),
+        row_id=lambda row: row[0].id,
+    )
     return render_template(
         "admin/users.html",
-        users=rows,
-        total=total,
+        users=[row[0] for row in page.rows],
+        total=capped_count(sa.select(User.id).where(*conditions)),
+        count_cap=COUNT_CAP,
         page=page,
-        pages=page_count(total, PER_PAGE),
         role=role,
         Role=Role,
         action_form=EmptyForm(),

@@ -160,3 +160,8 @@ class AccountToken(db.Model):
     )
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+
+
+# The accounts list, by name, keyset-paged (app.admin): an index in the page's order.
+sa.Index("ix_users_full_name_id", User.full_name, User.id)
+sa.Index("ix_users_role_full_name_id", User.role, User.full_name, User.id)

@@ -10,7 +10,7 @@ from app.auth.models import User
 from app.core.mail import deliver, send_template
 from app.core.urls import public_url
 from app.extensions import db
-from app.messaging import queries
+from app.messaging import queries, workqueue
 from app.team.models import CareTeamMember
 
 messaging = AppGroup("messaging", help="Care team messaging jobs.")
@@ -27,11 +27,7 @@ def send_digest() -> int:
         .join(User, User.id == CareTeamMember.user_id)
         .where(User.active.is_(True))
     ).all():
-        count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(
-                queries.inbox_query(member, "overdue").subquery()
-            )
-        )
+        count = queries.inbox_count(member, "overdue")
         if not count:
             continue
         email = send_template(
@@ -51,3 +47,12 @@ def send_digest() -> int:
 def digest_command() -> None:
     """Send each care team member a digest of their overdue conversations."""
     click.echo(f"{send_digest()} digest email(s) sent.")
+
+
+@messaging.command("rebuild-inbox")
+def rebuild_inbox_command() -> None:
+    """Rebuild every care team member's inbox queue from the threads (after a bulk load or a
+    change of routing in config; the app keeps it up to date otherwise)."""
+    rows = workqueue.rebuild()
+    db.session.commit()
+    click.echo(f"{rows} inbox rows rebuilt.")

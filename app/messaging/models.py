@@ -6,7 +6,7 @@ This is the core the messaging issue builds routing, the team inbox and notifica
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -144,3 +144,54 @@ Thread.effective_sensitivity = column_property(
         sa.select(PlanItem.sensitivity).where(PlanItem.id == Thread.plan_item_id).scalar_subquery(),
     )
 )
+
+
+class InboxLane(enum.StrEnum):
+    """Where an open thread stands for one care team member (closed: resolved)."""
+
+    UNASSIGNED = "unassigned"  # nobody has taken it, and it is routed to this member
+    MINE = "mine"  # this member has taken it
+    TEAM = "team"  # a colleague has taken it, and it is routed to this member
+    OTHER = "other"  # on this member's patient, not routed to them
+    CLOSED = "closed"  # resolved
+
+
+#: due_sort for a thread with no answer due: after every real due time.
+NOT_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class InboxEntry(db.Model):
+    """One thread in one care team member's inbox: the work queue each member reads, kept by
+    app.messaging.workqueue whenever a thread or a care team changes.
+
+    The inbox pages and the navigation badge read only their member's rows through an index
+    whose order is the page's order, so they cost the same for a member on 50 care teams or
+    5,000, in a CCO of 10,000 patients or a million (a query from the threads side has to
+    start from every open thread of the member's patients, or of the whole CCO).
+    """
+
+    __tablename__ = "inbox_entries"
+    __table_args__ = (
+        sa.Index("ix_inbox_entries_lane_due", "member_id", "lane", "due_sort", "thread_id"),
+        sa.Index(
+            "ix_inbox_entries_lane_recent", "member_id", "lane", "last_message_at", "thread_id"
+        ),
+        sa.Index("ix_inbox_entries_recent", "member_id", "last_message_at", "thread_id"),
+        sa.Index("ix_inbox_entries_patient", "member_id", "patient_id"),
+        sa.Index("ix_inbox_entries_thread", "thread_id"),
+    )
+
+    member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("care_team_members.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("message_threads.id", ondelete="CASCADE"), primary_key=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    topic: Mapped[Topic] = mapped_column(enum_column(Topic))
+    lane: Mapped[InboxLane] = mapped_column(enum_column(InboxLane, length=12))
+    #: Waiting for the team's answer (the badge counts these in "unassigned" and "mine").
+    awaiting: Mapped[bool] = mapped_column(default=False)
+    #: When the answer is due, NOT_DUE when none is: one sortable, indexable column.
+    due_sort: Mapped[datetime] = mapped_column()
+    last_message_at: Mapped[datetime] = mapped_column()

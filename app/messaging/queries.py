@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import abort
 from sqlalchemy.orm import joinedload
 
 from app.core.db import utcnow
+from app.core.pagination import Page, capped_count, keyset_page
 from app.core.privacy import visible
 from app.extensions import db
-from app.messaging.models import Message, Thread, ThreadRead, ThreadStatus, Topic
-from app.messaging.services import routed_disciplines
+from app.messaging.models import InboxEntry, InboxLane, Message, Thread, ThreadRead, Topic
 from app.team.models import CareTeamAssignment, CareTeamMember
+from app.team.sorting import prefix_range
 
 PER_PAGE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,20 +36,40 @@ def thread_for(patient_id: int, thread_id: int, hidden: frozenset[str]) -> Threa
     ).first()
 
 
-def thread_messages(thread_id: int, *, include_internal: bool) -> list[Message]:
-    """The thread's messages, oldest first, with their authors; internal notes only for the
-    team."""
+#: A thread page shows its latest messages; "Earlier messages" pages back from there.
+MESSAGES_SHOWN = 30
+
+
+def thread_messages(
+    thread_id: int, *, include_internal: bool, before: int | None = None
+) -> tuple[list[Message], int | None]:
+    """The thread's latest MESSAGES_SHOWN messages (or those just before message `before`),
+    oldest first, with their authors; internal notes only for the team. Also the id to page
+    back from, None when these are the first. One index range read, however long the thread
+    (a message id that is not in this thread is a 404)."""
     conditions = [Message.thread_id == thread_id]
     if not include_internal:
         conditions.append(Message.internal.is_(False))
-    return list(
+    if before is not None:
+        edge = db.session.execute(
+            sa.select(Message.created_at, Message.id).where(Message.id == before, *conditions)
+        ).first()
+        if edge is None:
+            abort(404)
+        conditions.append(
+            sa.tuple_(Message.created_at, Message.id) < sa.tuple_(edge.created_at, edge.id)
+        )
+    rows = list(
         db.session.scalars(
             sa.select(Message)
             .where(*conditions)
             .options(joinedload(Message.author))
-            .order_by(Message.created_at, Message.id)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(MESSAGES_SHOWN + 1)
         )
     )
+    earlier = rows[MESSAGES_SHOWN - 1].id if len(rows) > MESSAGES_SHOWN else None
+    return list(reversed(rows[:MESSAGES_SHOWN])), earlier
 
 
 def unread_counts(thread_ids: list[int], user_id: int, *, include_internal: bool) -> dict:
@@ -86,102 +108,170 @@ def patient_threads(patient_id: int, hidden: frozenset[str], page: int):
     return threads, total
 
 
+#: "99+ unread messages": a heavy user's count stops here.
+UNREAD_CAP = 99
+
+
 def unread_total(patient_id: int, hidden: frozenset[str], user_id: int) -> int:
-    """Unread messages across all of this patient's threads the user may see."""
+    """Unread messages across all of this patient's threads the user may see (at most
+    UNREAD_CAP + 1 are counted)."""
     read = sa.orm.aliased(ThreadRead)
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Message.id))
-            .join(Thread, Thread.id == Message.thread_id)
-            .outerjoin(read, sa.and_(read.thread_id == Message.thread_id, read.user_id == user_id))
-            .where(
-                Thread.patient_id == patient_id,
-                visible(Thread.effective_sensitivity, hidden),
-                Message.internal.is_(False),
-                sa.or_(Message.author_id.is_(None), Message.author_id != user_id),
-                Message.created_at > sa.func.coalesce(read.last_read_at, EPOCH),
-            )
-        )
-        or 0
+    return capped_count(
+        sa.select(Message.id)
+        .join(Thread, Thread.id == Message.thread_id)
+        .outerjoin(read, sa.and_(read.thread_id == Message.thread_id, read.user_id == user_id))
+        .where(
+            Thread.patient_id == patient_id,
+            visible(Thread.effective_sensitivity, hidden),
+            Message.internal.is_(False),
+            sa.or_(Message.author_id.is_(None), Message.author_id != user_id),
+            Message.created_at > sa.func.coalesce(read.last_read_at, EPOCH),
+        ),
+        UNREAD_CAP,
     )
 
 
 # ------------------------------------------------------------------ the team inbox
 
 VIEWS = ("unassigned", "mine", "overdue", "all")
+#: Lanes per view; "all" is every lane.
+VIEW_LANES = {
+    "unassigned": (InboxLane.UNASSIGNED,),
+    "mine": (InboxLane.MINE,),
+    "overdue": (InboxLane.UNASSIGNED, InboxLane.MINE, InboxLane.TEAM),
+}
+#: The badge stops counting here ("99+").
+BADGE_CAP = 99
+#: At most this many patients match a name search in the inbox filter.
+SEARCH_LIMIT = 50
 
 
-def _routed_topics(member: CareTeamMember) -> list[Topic]:
-    return [t for t in Topic if member.discipline in routed_disciplines(t)]
+def _by_due(view: str) -> bool:
+    return view in ("unassigned", "overdue")
 
 
-def inbox_query(
+def _inbox_conditions(
     member: CareTeamMember,
     view: str,
     *,
     topic: Topic | None = None,
     patient_id: int | None = None,
+    patient_ids: list[int] | None = None,
     now: datetime | None = None,
-):
-    """Threads of this member's patients, for one inbox view.
+) -> list:
+    """The member's rows in one inbox view (app.messaging.workqueue keeps them): the threads
+    of the patients whose care team they are on, with their lane for this member.
 
     Routed to me: the topic routes to my discipline, or I coordinate that patient's care
     (the coordinator sees everything), or the thread is assigned to me.
     """
-    now = now or utcnow()
-    mine = (
-        sa.select(CareTeamAssignment.patient_id, CareTeamAssignment.is_coordinator)
-        .where(CareTeamAssignment.member_id == member.id)
-        .subquery()
-    )
-    routed = sa.or_(
-        mine.c.is_coordinator.is_(True),
-        Thread.topic.in_(_routed_topics(member)),
-        Thread.assignee_id == member.id,
-    )
-    query = sa.select(Thread).join(mine, mine.c.patient_id == Thread.patient_id)
-    open_ = Thread.status == ThreadStatus.OPEN
-    if view == "unassigned":
-        query = query.where(open_, Thread.assignee_id.is_(None), routed)
-    elif view == "mine":
-        query = query.where(open_, Thread.assignee_id == member.id)
-    elif view == "overdue":
-        query = query.where(open_, Thread.due_at.is_not(None), Thread.due_at < now, routed)
+    conditions = [InboxEntry.member_id == member.id]
+    if view in VIEW_LANES:
+        lanes = VIEW_LANES[view]
+        conditions.append(
+            InboxEntry.lane == lanes[0] if len(lanes) == 1 else InboxEntry.lane.in_(lanes)
+        )
+    if view == "overdue":
+        conditions.append(InboxEntry.due_sort < (now or utcnow()))
     if topic is not None:
-        query = query.where(Thread.topic == topic)
+        conditions.append(InboxEntry.topic == topic)
     if patient_id is not None:
-        query = query.where(Thread.patient_id == patient_id)
-    return query
+        conditions.append(InboxEntry.patient_id == patient_id)
+    if patient_ids is not None:
+        conditions.append(InboxEntry.patient_id.in_(patient_ids))
+    return conditions
 
 
-def inbox(member: CareTeamMember, view: str, page: int, **filters):
-    query = inbox_query(member, view, **filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    if view in ("unassigned", "overdue"):
-        order = (Thread.due_at.is_(None), Thread.due_at, Thread.id)
-    else:
-        order = (Thread.last_message_at.desc(), Thread.id.desc())
-    threads = list(
-        db.session.scalars(
-            query.options(
-                joinedload(Thread.patient),
-                joinedload(Thread.assignee).joinedload(CareTeamMember.user),
+def _inbox_keys(view: str) -> tuple:
+    if _by_due(view):
+        return (InboxEntry.due_sort, InboxEntry.thread_id)
+    return (InboxEntry.last_message_at, InboxEntry.thread_id)
+
+
+def inbox(
+    member: CareTeamMember,
+    view: str,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    **filters,
+) -> tuple[list[Thread], Page, int]:
+    """One page of a member's inbox view (due soonest first for unassigned and overdue, latest
+    message first otherwise), where the pages around it start, and how many there are
+    (capped at COUNT_CAP). Four queries whatever the size of the panel or the CCO."""
+    conditions = _inbox_conditions(member, view, **filters)
+    keys = _inbox_keys(view)
+
+    def keys_of(thread_id: int | None) -> tuple | None:
+        if thread_id is None:
+            return None
+        found = db.session.execute(
+            sa.select(*keys).where(
+                InboxEntry.member_id == member.id, InboxEntry.thread_id == thread_id
             )
-            .order_by(*order)
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
+        ).first()
+        if found is None:
+            abort(404)
+        return tuple(found)
+
+    page = keyset_page(
+        sa.select(InboxEntry.thread_id).where(*conditions),
+        keys,
+        per_page=PER_PAGE,
+        descending=not _by_due(view),
+        after=keys_of(after),
+        before=keys_of(before),
+        row_id=lambda row: row.thread_id,
+    )
+    ids = [row.thread_id for row in page.rows]
+    found = (
+        {
+            t.id: t
+            for t in db.session.scalars(
+                sa.select(Thread)
+                .where(Thread.id.in_(ids))
+                .options(
+                    joinedload(Thread.patient),
+                    joinedload(Thread.assignee).joinedload(CareTeamMember.user),
+                )
+            )
+        }
+        if ids
+        else {}
+    )
+    total = inbox_count(member, view, **filters)
+    return [found[i] for i in ids if i in found], page, total
+
+
+def inbox_count(member: CareTeamMember, view: str, **filters) -> int:
+    """How many threads one inbox view has (capped at COUNT_CAP + 1)."""
+    return capped_count(
+        sa.select(InboxEntry.thread_id).where(*_inbox_conditions(member, view, **filters))
+    )
+
+
+def search_panel(member: CareTeamMember, typed: str) -> list[int]:
+    """Ids of the member's patients whose name starts with what was typed (family or given
+    name first), at most SEARCH_LIMIT: one index range of the member's panel."""
+    return list(
+        db.session.scalars(
+            sa.select(CareTeamAssignment.patient_id)
+            .where(
+                CareTeamAssignment.member_id == member.id,
+                prefix_range(CareTeamAssignment.patient_sort, typed),
+            )
+            .order_by(CareTeamAssignment.patient_sort, CareTeamAssignment.patient_id)
+            .limit(SEARCH_LIMIT)
         )
     )
-    return threads, total
 
 
-def needs_me_count(member: CareTeamMember, now: datetime | None = None) -> int:
-    """The navigation badge: open threads waiting for an answer that are mine or unclaimed
-    and routed to me."""
-    query = inbox_query(member, "all", now=now).where(
-        Thread.status == ThreadStatus.OPEN,
-        Thread.awaiting_since.is_not(None),
+def needs_me_count(member: CareTeamMember) -> int:
+    """The navigation badge: open threads waiting for an answer that are mine, or unclaimed
+    and routed to me. Counts at most BADGE_CAP + 1 rows of one index range."""
+    query = sa.select(InboxEntry.thread_id).where(
+        InboxEntry.member_id == member.id,
+        InboxEntry.lane.in_((InboxLane.UNASSIGNED, InboxLane.MINE)),
+        InboxEntry.awaiting.is_(True),
     )
-    mine_or_unclaimed = sa.or_(Thread.assignee_id == member.id, Thread.assignee_id.is_(None))
-    query = query.where(mine_or_unclaimed)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    return capped_count(query, BADGE_CAP)

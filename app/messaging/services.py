@@ -21,6 +21,7 @@ from app.core.errors import RuleError
 from app.core.privacy import Sensitivity
 from app.core.signals import thread_answered
 from app.extensions import db
+from app.messaging import workqueue
 from app.messaging.models import (
     Message,
     ResponseTime,
@@ -137,6 +138,8 @@ def add_message(
                     # at this moment keeps it.
                     _move(thread, member.id, from_member_id=None)
     db.session.flush()
+    if not internal:
+        workqueue.sync_threads([thread.id])
     if author_id is not None:
         mark_read(thread.id, author_id, now)
     audit.record(
@@ -156,6 +159,7 @@ def assign(thread: Thread, member_id: int) -> None:
         raise RuleError(_l("That person is not on this patient's care team."))
     thread.assignee_id = member_id
     db.session.flush()
+    workqueue.sync_threads([thread.id])
     _audit_assignment(thread)
 
 
@@ -184,6 +188,8 @@ def _move(thread: Thread, member_id: int, *, from_member_id: int | None) -> bool
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(thread, ["assignee_id"])
+    if moved:
+        workqueue.sync_threads([thread.id])
     return bool(moved)
 
 
@@ -248,6 +254,7 @@ def resolve(thread: Thread, user_id: int) -> None:
     thread.awaiting_since = None
     thread.due_at = None
     db.session.flush()
+    workqueue.sync_threads([thread.id])
 
 
 def reopen(thread: Thread) -> None:
@@ -256,6 +263,7 @@ def reopen(thread: Thread) -> None:
     thread.status = ThreadStatus.OPEN
     thread.resolved_at = thread.resolved_by_id = None
     db.session.flush()
+    workqueue.sync_threads([thread.id])
 
 
 def mark_read(thread_id: int, user_id: int, when: datetime | None = None) -> None:

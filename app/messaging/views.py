@@ -13,7 +13,7 @@ from app.core import audit, idempotency
 from app.core.access import Permission, can, no_patient_data, patient_route, role_required
 from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
-from app.core.pagination import page_arg, page_count
+from app.core.pagination import COUNT_CAP, cursor_args, page_arg, page_count
 from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
 from app.core.urls import id_arg
 from app.messaging import bp, queries, services
@@ -50,6 +50,7 @@ def threads(patient):
         unread=unread,
         confidential=Sensitivity.CONFIDENTIAL,
         total_unread=queries.unread_total(patient.id, hidden(), current_user.id),
+        unread_cap=queries.UNREAD_CAP,
         page=page,
         pages=page_count(total, queries.PER_PAGE),
     )
@@ -132,7 +133,10 @@ def _render_thread(
     patient, current: Thread, form, may_reply: bool, status: int = 200, note_form=None
 ):
     team_side = _team_side()
-    messages = queries.thread_messages(current.id, include_internal=team_side)
+    before = id_arg("before")
+    messages, earlier = queries.thread_messages(
+        current.id, include_internal=team_side, before=before
+    )
     services.mark_read(current.id, current_user.id)
     context = {}
     if team_side:
@@ -150,6 +154,8 @@ def _render_thread(
         patient=patient,
         thread=current,
         messages=messages,
+        earlier=earlier,
+        paged_back=before is not None,
         form=form,
         may_reply=may_reply,
         topics=TOPIC_LABELS,
@@ -267,8 +273,14 @@ def inbox():
     except ValueError:
         abort(404)
     patient_id = id_arg("patient")
-    page = page_arg()
-    rows, total = queries.inbox(member, view, page, topic=topic_value, patient_id=patient_id)
+    typed = (request.args.get("q") or "").strip()[:60]
+    if "\x00" in typed:
+        abort(400)
+    after, before = cursor_args()
+    filters = {"topic": topic_value, "patient_id": patient_id}
+    if typed and patient_id is None:
+        filters["patient_ids"] = queries.search_panel(member, typed)
+    rows, page, total = queries.inbox(member, view, after=after, before=before, **filters)
     for row in rows:  # the inbox shows subjects: record who saw whose
         audit.record(
             action="view",
@@ -283,15 +295,15 @@ def inbox():
         "messaging/inbox.html",
         threads=rows,
         total=total,
+        count_cap=COUNT_CAP,
         view=view,
         views=VIEW_LABELS,
         topics=TOPIC_LABELS,
         topic=topic,
         patient_id=patient_id,
+        typed=typed,
         page=page,
-        pages=page_count(total, queries.PER_PAGE),
         unread=unread,
-        patients=team_queries.panel(member.id),
         is_overdue=services.is_overdue,
         status_open=ThreadStatus.OPEN,
     )
@@ -307,4 +319,4 @@ def inbox_badge():
         member = team_queries.member_for_user(current_user.id)
         return queries.needs_me_count(member) if member else 0
 
-    return {"inbox_badge": count}
+    return {"inbox_badge": count, "badge_cap": queries.BADGE_CAP}

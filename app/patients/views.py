@@ -14,7 +14,7 @@ from app.careplan.items import queries as plan_queries
 from app.careplan.items.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
-from app.core.pagination import page_arg, page_count
+from app.core.pagination import cursor_args
 from app.core.privacy import Capacity, current_actor
 from app.core.urls import id_arg
 from app.extensions import db
@@ -59,9 +59,7 @@ def summary(patient):
     if sees_plan:
         plan = {
             "flags": plan_queries.open_flags(patient.id, hidden),
-            "areas": plan_queries.group_by_area(
-                plan_queries.items(patient.id, hidden, include_closed=False)
-            ),
+            "areas": plan_queries.group_by_area(plan_queries.open_item_titles(patient.id, hidden)),
             "area_labels": AREA_LABELS,
             "flag_patient": FLAG_PATIENT_TEXT,
             "flag_team": FLAG_TEAM_TEXT,
@@ -109,17 +107,15 @@ def edit_profile(patient):
 def access_log(patient):
     """Who looked at or changed the record; `?actor=<user id>` shows one person's trail
     (e.g. a caregiver's, linked from "People who help me")."""
-    page = page_arg()
-    per_page = 25
+    after, before = cursor_args()
     actor_id = id_arg("actor")
-    rows, total = queries.access_log(patient, page, per_page, actor_id=actor_id)
+    page = queries.access_log(patient, 25, actor_id=actor_id, after=after, before=before)
+    rows = page.rows
     return render_template(
         "patients/access_log.html",
         patient=patient,
         rows=rows,
-        total=total,
         page=page,
-        pages=page_count(total, per_page),
         actor_id=actor_id,
         # Only names already in this patient's log are shown, never any account's by id.
         actor_name=rows[0][1] if actor_id is not None and rows else None,

@@ -81,6 +81,9 @@ class CareTeamAssignment(db.Model):
             sqlite_where=sa.text("is_coordinator = 1"),
             postgresql_where=sa.text("is_coordinator"),
         ),
+        # "My patients" and the inbox's patient search: a member's patients by name, read in
+        # index order whatever the size of the panel (keyset pages, prefix search).
+        sa.Index("ix_care_team_assignments_member_sort", "member_id", "patient_sort", "patient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,5 +95,12 @@ class CareTeamAssignment(db.Model):
     )
     is_coordinator: Mapped[bool] = mapped_column(default=False)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The patient's name as a sort and search key (app.team.sorting.sort_key), kept here so
+    #: a member's panel is one index range. Byte order ("C") on PostgreSQL, as on SQLite.
+    patient_sort: Mapped[str] = mapped_column(
+        sa.String(120).with_variant(sa.String(120, collation="C"), "postgresql"),
+        default="",
+        server_default="",
+    )
 
     member: Mapped[CareTeamMember] = relationship(lazy="raise")

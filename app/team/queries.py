@@ -6,12 +6,15 @@ Every other domain asks these instead of writing its own query.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from flask import abort
+from sqlalchemy.orm import contains_eager
 
 from app.auth.models import User
+from app.core.pagination import capped_count, keyset_page
 from app.extensions import db
 from app.patients.models import Patient
 from app.team.models import CareTeamAssignment, CareTeamMember, Discipline, Organization
+from app.team.sorting import prefix_range
 
 #: Care team disciplines that would reveal a sensitive category to someone who may not see it.
 DISCIPLINE_CATEGORY = {Discipline.BEHAVIORAL_HEALTH: "behavioral_health"}
@@ -24,21 +27,28 @@ def care_team(patient_id: int, hidden: frozenset[str] = frozenset()) -> list[Car
     out (a caregiver who may not see behavioral health does not learn that a therapist is on
     the team).
     """
-    concealed = [d for d, category in DISCIPLINE_CATEGORY.items() if category in hidden]
-    return list(
-        db.session.scalars(
+    concealed = tuple(d for d, category in DISCIPLINE_CATEGORY.items() if category in hidden)
+    query = _CARE_TEAM_STATEMENTS.get(concealed)
+    if query is None:
+        query = _CARE_TEAM_STATEMENTS.setdefault(
+            concealed,
             sa.select(CareTeamAssignment)
-            .where(CareTeamAssignment.patient_id == patient_id)
+            .where(CareTeamAssignment.patient_id == sa.bindparam("patient_id"))
             .where(CareTeamMember.discipline.not_in(concealed) if concealed else sa.true())
             .join(CareTeamAssignment.member)
             .join(CareTeamMember.user)
             .options(
-                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.user),
-                joinedload(CareTeamAssignment.member).joinedload(CareTeamMember.organization),
+                contains_eager(CareTeamAssignment.member).contains_eager(CareTeamMember.user),
+                contains_eager(CareTeamAssignment.member).joinedload(CareTeamMember.organization),
             )
-            .order_by(CareTeamAssignment.is_coordinator.desc(), User.full_name)
+            .order_by(CareTeamAssignment.is_coordinator.desc(), User.full_name),
         )
-    )
+    return list(db.session.scalars(query, {"patient_id": patient_id}))
+
+
+#: care_team's statement per set of concealed disciplines, built once (the patient is a bound
+#: parameter): every patient page shows the team, and building the join costs more than it runs.
+_CARE_TEAM_STATEMENTS: dict[tuple, sa.Select] = {}
 
 
 def member_for_user(user_id: int) -> CareTeamMember | None:
@@ -75,26 +85,37 @@ def organizations() -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).order_by(Organization.name)))
 
 
-def _panel(member_id: int):
-    """A member's patients, with whether the member coordinates each one, by name."""
-    return (
+def panel_page(member_id: int, per_page: int, *, after=None, before=None, typed: str = ""):
+    """One page of the member's panel as (patient, is_coordinator) rows, by name, read in the
+    order of the (member_id, patient_sort, patient_id) index from just after (or before) a
+    patient id; only names starting with `typed` when given. Also how many (capped)."""
+    conditions = [CareTeamAssignment.member_id == member_id]
+    if typed:
+        conditions.append(prefix_range(CareTeamAssignment.patient_sort, typed))
+    keys = (CareTeamAssignment.patient_sort, CareTeamAssignment.patient_id)
+
+    def keys_of(patient_id):
+        if patient_id is None:
+            return None
+        found = db.session.execute(
+            sa.select(*keys).where(
+                CareTeamAssignment.member_id == member_id,
+                CareTeamAssignment.patient_id == patient_id,
+            )
+        ).first()
+        if found is None:
+            abort(404)
+        return tuple(found)
+
+    page = keyset_page(
         sa.select(Patient, CareTeamAssignment.is_coordinator)
         .join(CareTeamAssignment, CareTeamAssignment.patient_id == Patient.id)
-        .where(CareTeamAssignment.member_id == member_id)
-        .order_by(Patient.family_name, Patient.given_name, Patient.id)
+        .where(*conditions),
+        keys,
+        per_page=per_page,
+        after=keys_of(after),
+        before=keys_of(before),
+        row_id=lambda row: row[0].id,
     )
-
-
-def panel(member_id: int) -> list[Patient]:
-    """The patients whose care team this member is on, by name."""
-    return list(db.session.scalars(_panel(member_id)))
-
-
-def panel_page(member_id: int, page: int, per_page: int):
-    """One page of the member's panel as (patient, is_coordinator) rows, and how many."""
-    query = _panel(member_id)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, total
+    total = capped_count(sa.select(CareTeamAssignment.id).where(*conditions))
+    return page, total

