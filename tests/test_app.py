@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -52,8 +54,23 @@ def test_security_headers(client):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_forms_work_over_https_with_the_referer_browsers_send(client):
+    """Browsers send a Referer only to this site (same-origin); Flask-WTF needs it over HTTPS."""
+    https = "https://portal.example.test"
+    page = client.get("/auth/login", base_url=https).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "email": "nobody@example.test", "password": "wrong password"}
+    without = client.post("/auth/login", data=form, base_url=https)
+    assert without.status_code == 400  # what every POST got with no-referrer
+    same_site = client.post(
+        "/auth/login", data=form, base_url=https, headers={"Referer": f"{https}/auth/login"}
+    )
+    assert same_site.status_code != 400
+    assert "Sign in" in same_site.get_data(as_text=True)
 
 
 def test_pages_have_no_inline_script_or_style(browser, make_user):

@@ -58,8 +58,10 @@ def register(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        # Links in emails carry one-time tokens: never leak a URL to another site.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Links in emails carry one-time tokens: never leak a URL to another site. Same-origin
+        # (not no-referrer): over HTTPS, Flask-WTF refuses a form POST whose Referer is not this
+        # site, so with no Referer at all every sign-in and form would be a 400.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )
