@@ -111,6 +111,10 @@ class Config:
     #: values bound to the statement (phone numbers, message bodies). create_app keeps it on
     #: whatever options an override gives.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    #: DATABASE_URL points at PgBouncer in transaction mode: psycopg prepares no statements
+    #: (a prepared statement lives in one server connection, the next transaction may get
+    #: another). `?prepare_threshold=` in the URL does the same (docs/deployment.md).
+    DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
     SQLALCHEMY_RECORD_QUERIES = False
 
     # Languages shipped. Each one must have a complete catalog (CI checks it).
@@ -170,6 +174,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     #: Keys in Redis start with this (several deployments can share one Redis).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
+    #: Redis unreachable: each worker counts in its own memory until Redis answers again
+    #: (the limits then hold per worker), instead of every sign-in answering 500. The lockout
+    #: per account is in the database and holds either way (docs/deployment.md, Redis).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which has its own lifetime
 
@@ -192,6 +200,8 @@ class Config:
     #: Seconds to wait for Twilio to connect or answer; keep it well under SMS_LEASE_SECONDS.
     SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS") or 10)
     SMS_RATE_PER_SECOND = env_int("SMS_RATE_PER_SECOND", 10)
+    #: Texts one dispatcher worker sends at once (threads, each with a keep-alive connection).
+    SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 16)
     SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
     SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
     SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600)

@@ -59,12 +59,7 @@ def register_extensions(app: Flask) -> None:
     from app.core import i18n
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-    # Never the bound values in an error message, even when an override (a test, a deployment)
-    # gives its own engine options.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-        "hide_parameters": True,
-    }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(
         app,
@@ -78,6 +73,45 @@ def register_extensions(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     limiter.init_app(app)
     login_manager.init_app(app)
+
+
+def engine_options(config: dict) -> dict:
+    """The engine options whatever an override (a test, a deployment) gives: never the bound
+    values in an error message, a connection tested before use (a database or PgBouncer
+    restart), and, behind PgBouncer in transaction mode, no prepared statements.
+
+    PgBouncer (DATABASE_PGBOUNCER=1, or `?prepare_threshold=` in DATABASE_URL) hands each
+    transaction whichever server connection is free, so nothing may live in a connection
+    between transactions: psycopg prepares a statement run 5 times on a connection and would
+    then execute it by name on a connection that never saw it. The URL's value is taken off
+    the URL (psycopg would get it as a string) and given to psycopg: empty or "none" turns
+    preparing off, a number sets the threshold (PgBouncer 1.21+ with max_prepared_statements).
+    """
+    import sqlalchemy as sa
+
+    options = {**config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    options.setdefault("pool_pre_ping", True)
+    url = sa.make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return options
+    given = url.query.get("prepare_threshold")
+    if given is None and "prepare_threshold=" in config["SQLALCHEMY_DATABASE_URI"]:
+        given = ""  # `?prepare_threshold=` with no value: make_url drops it
+    if given is None and not config.get("DATABASE_PGBOUNCER"):
+        return options
+    if given is not None:
+        url = url.difference_update_query(["prepare_threshold"])
+        config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
+    if isinstance(given, tuple):  # the parameter given twice: the last one counts
+        given = given[-1]
+    try:
+        threshold = None if given is None or given.strip().lower() in ("", "none") else int(given)
+    except ValueError as exc:
+        raise RuntimeError(
+            f"DATABASE_URL: prepare_threshold must be a number or none: {given!r}"
+        ) from exc
+    options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": threshold}
+    return options
 
 
 def register_core(app: Flask) -> None:
