@@ -424,6 +424,10 @@ def run(kind: str, scenario: Scenario, seed: int = 7) -> dict[str, Any]:
                 if done and not kills and not cuts:
                     break
             workers.stop_all()
+            if workers.crashes and os.environ.get("CHAOS_KEEP_LOGS"):
+                import shutil
+
+                shutil.copytree(logs, Path(os.environ["CHAOS_KEEP_LOGS"]) / uuid.uuid4().hex[:8])
             done, statuses = settled(app, ids)
             dispose(app)
             received = Counter()
@@ -453,6 +457,7 @@ def run(kind: str, scenario: Scenario, seed: int = 7) -> dict[str, Any]:
                 "lost": lost,
                 "duplicated": duplicated,
                 "crashes": workers.crashes,
+                "exits": dict(workers.exits),
                 "unsettled": sum(statuses[s] for s in ("queued", "sending", "unknown")),
                 "seconds": round(time.monotonic() - started, 1),
             }

@@ -53,6 +53,10 @@ class ReminderSchedule(db.Model):
     times: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     weekdays: Mapped[list[int] | None] = mapped_column(sa.JSON)
     active: Mapped[bool] = mapped_column(default=True)
+    #: Every occurrence before this instant is planned; it is the first one that is not (or a
+    #: week past the horizon when none comes sooner). The planner looks at the schedule again
+    #: only once it comes within REMINDER_PLAN_HOURS; NULL: plan it on the next round.
+    planned_until: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")

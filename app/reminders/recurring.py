@@ -1,9 +1,16 @@
 """Medicine, task and goal check-in reminders at the times the patient chose.
 
 A ReminderSchedule holds wall-clock times in the patient's time zone ("08:00") and, for weekly
-things, the days. The planner (`plan_due`, run by the dispatcher each cycle and right after a
-schedule is saved) turns the occurrences of the next REMINDER_PLAN_HOURS into outbox rows, one
-per recipient, through scheduling.plan_text (unique keys, quiet hours, caps). A medicine or task
+things, the days. The planner (`plan_due`, run by `flask reminders plan` in its own loop, and
+right after a schedule is saved) turns the occurrences of the next REMINDER_PLAN_HOURS into
+outbox rows, one per recipient, through scheduling.plan_text (unique keys, quiet hours, caps).
+
+Each schedule remembers how far it is planned (`planned_until`: its first occurrence not
+planned yet), so a steady round looks only at the schedules whose next occurrence has come
+within the horizon: one indexed query, then those few, in batches. Whatever changes what a
+schedule should send (the schedule, its item or goal, the patient's number, a caregiver's
+grant) re-plans it at once or clears `planned_until` (`forget_planned`); a full round
+(`plan_due(full=True)`, hourly in the planner loop) catches anything else. A medicine or task
 reminder that quiet hours would push more than REMINDER_MAX_DELAY_MINUTES late is dropped: a
 08:00 pill reminder at noon helps no one. Only open items and goals being worked on count.
 """
@@ -103,15 +110,42 @@ def _body(subject, patient: Patient, recipient: Recipient, link: str) -> str:
     )
 
 
+#: How far past the horizon the planner looks for a schedule's next occurrence (a weekly
+#: schedule has one within 7 days; without one, the schedule is looked at again then).
+LOOK_AHEAD = timedelta(days=8)
+#: Schedules planned together (their items, goals and patients loaded in one query each).
+PLAN_BATCH = 200
+
+
+def _horizon(now: datetime) -> datetime:
+    return now + timedelta(hours=current_app.config["REMINDER_PLAN_HOURS"])
+
+
+def next_unplanned(schedule: ReminderSchedule, zone: str, horizon: datetime, subject) -> datetime:
+    """The first occurrence after `horizon` (what `planned_until` holds), or LOOK_AHEAD past
+    the horizon if none comes sooner."""
+    only_on = None
+    if isinstance(subject, PlanItem) and subject.schedule is Schedule.ONCE:
+        only_on = subject.due_date
+    if schedule.times:
+        for instant in occurrences(schedule, zone, horizon, horizon + LOOK_AHEAD, only_on):
+            return instant
+    return horizon + LOOK_AHEAD
+
+
 def plan_schedule(schedule: ReminderSchedule, now: datetime | None = None) -> int:
-    """Plan this schedule's reminders for the next REMINDER_PLAN_HOURS. Returns how many."""
+    """Plan this schedule's reminders for the next REMINDER_PLAN_HOURS, and note how far it
+    is planned (`planned_until`). Returns how many."""
     now = now or utcnow()
+    horizon = _horizon(now)
     if not schedule.active or not schedule.times:
+        schedule.planned_until = horizon + LOOK_AHEAD
         return 0
     subject = _subject(schedule)
+    patient = db.session.get(Patient, schedule.patient_id)
+    schedule.planned_until = next_unplanned(schedule, patient.timezone, horizon, subject)
     if subject is None:
         return 0
-    patient = db.session.get(Patient, schedule.patient_id)
     prefs = preferences(patient.id)
     if isinstance(subject, Goal):
         kind, purpose, path = "goal", "goal", f"/patients/{patient.id}/goals/{subject.id}"
@@ -125,7 +159,6 @@ def plan_schedule(schedule: ReminderSchedule, now: datetime | None = None) -> in
     recipients = recipients_for(patient, kind, sensitivity, prefs)
     if not recipients:
         return 0
-    horizon = now + timedelta(hours=current_app.config["REMINDER_PLAN_HOURS"])
     delay = timedelta(minutes=current_app.config["REMINDER_MAX_DELAY_MINUTES"])
     planned = 0
     for instant in occurrences(schedule, patient.timezone, now, horizon, only_on):
@@ -152,8 +185,52 @@ def replan_schedule(schedule: ReminderSchedule, now: datetime | None = None) -> 
     return plan_schedule(schedule, now)
 
 
-def plan_due(now: datetime | None = None) -> int:
-    """The planner's round: every active schedule, the next hours. Commits; returns how many.
+def forget_planned(*conditions) -> None:
+    """Have the planner look at these schedules again on its next round (something that
+    decides who gets their texts changed); already planned texts are not planned twice."""
+    db.session.execute(
+        sa.update(ReminderSchedule)
+        .where(*conditions)
+        .values(planned_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def due_schedules(now: datetime, *, full: bool = False) -> list[int]:
+    """The active schedules with an occurrence not planned yet within the horizon (all of
+    them with `full`): one query on the planned_until index."""
+    query = sa.select(ReminderSchedule.id).where(ReminderSchedule.active)
+    if not full:
+        query = query.where(
+            sa.or_(
+                ReminderSchedule.planned_until.is_(None),
+                ReminderSchedule.planned_until <= _horizon(now),
+            )
+        )
+    return list(db.session.scalars(query.order_by(ReminderSchedule.id)))
+
+
+def _load_batch(ids: list[int]) -> list[ReminderSchedule]:
+    """The schedules, with their items, goals and patients in the identity map (one query
+    each), so planning them does not load them one by one."""
+    schedules = db.session.scalars(
+        sa.select(ReminderSchedule).where(ReminderSchedule.id.in_(ids))
+    ).all()
+    keep = list(schedules)
+    items = {s.plan_item_id for s in schedules if s.plan_item_id is not None}
+    goals = {s.goal_id for s in schedules if s.goal_id is not None}
+    patients = {s.patient_id for s in schedules}
+    if items:
+        keep += db.session.scalars(sa.select(PlanItem).where(PlanItem.id.in_(items))).all()
+    if goals:
+        keep += db.session.scalars(sa.select(Goal).where(Goal.id.in_(goals))).all()
+    keep += db.session.scalars(sa.select(Patient).where(Patient.id.in_(patients))).all()
+    return schedules
+
+
+def plan_due(now: datetime | None = None, *, full: bool = False) -> int:
+    """The planner's round: the schedules with something new to plan (every active one with
+    `full`), the next hours. Commits; returns how many texts were planned.
 
     On PostgreSQL one worker plans at a time (a transaction-level advisory lock); a worker
     that cannot take it skips the round, the next one plans (keys keep it from doubling)."""
@@ -168,9 +245,10 @@ def plan_due(now: datetime | None = None) -> int:
             db.session.rollback()
             return 0
     planned = 0
-    ids = list(db.session.scalars(sa.select(ReminderSchedule.id).where(ReminderSchedule.active)))
-    for schedule_id in ids:
-        schedule = db.session.get(ReminderSchedule, schedule_id)
-        planned += plan_schedule(schedule, now)
+    ids = due_schedules(now, full=full)
+    for start in range(0, len(ids), PLAN_BATCH):
+        for schedule in _load_batch(ids[start : start + PLAN_BATCH]):
+            planned += plan_schedule(schedule, now)
+        db.session.flush()
     db.session.commit()
     return planned

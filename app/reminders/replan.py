@@ -27,6 +27,7 @@ from app.patients.models import Patient
 from app.reminders.models import ReminderSchedule
 from app.reminders.recurring import (
     TIMED_KINDS,
+    forget_planned,
     plan_schedule,
     replan_schedule,
     schedule_for_goal,
@@ -102,6 +103,8 @@ def _on_patient_contact_changed(patient: Patient, old_phone: str | None = None, 
 def _on_grant_changed(grant: CaregiverGrant, **_kw) -> None:
     if Scope.REMINDERS.value not in (grant.scopes or []):
         drop_for_caregiver(grant)
+    else:  # a caregiver who now gets reminders: plan the patient's schedules again
+        forget_planned(ReminderSchedule.patient_id == grant.patient_id)
 
 
 def _on_grant_ended(grant: CaregiverGrant, **_kw) -> None:

@@ -1,4 +1,6 @@
-"""The SMS worker: plan reminders, then send what is due; and `run`, its loop.
+"""The SMS worker: plan reminders, then send what is due; and `run`, its loop. `plan_loop`
+(behind `flask reminders plan`) runs the planner alone, so planning never holds up sending:
+run it once, next to any number of `flask reminders run --no-plan` senders.
 
 `run` (behind `flask reminders run`) keeps going through outages: a database that goes away
 (restart, failover, "terminating connection due to administrator command", a locked SQLite
@@ -53,7 +55,7 @@ class AnotherWorker(RuntimeError):
 
 
 def plan_and_send(
-    batch: int = 50, plan: bool = True, stop: dispatcher.Stop = dispatcher.never
+    batch: int = 200, plan: bool = True, stop: dispatcher.Stop = dispatcher.never
 ) -> dict[str, int]:
     """Plan the next hours of chosen-time reminders (unless `plan` is False), then settle
     expired sends and send everything due (`texting.dispatcher`)."""
@@ -85,26 +87,68 @@ def _forget_connections() -> None:
 def run(
     *,
     interval: float = 5.0,
-    batch: int = 50,
-    plan_every: float = 60.0,
+    batch: int = 200,
+    plan_every: float | None = 60.0,
     stop: Callable[[], bool],
     sleep=time.sleep,
     report: Callable[[dict[str, int]], None] = lambda outcome: None,
 ) -> None:
-    """Plan and send until `stop()`. Never dies of a database outage or of one bad pass: it
-    logs (error types only, no numbers or bodies), waits 1, 2, 4... seconds and tries again."""
+    """Send (and plan every `plan_every` seconds; None: never, a planner runs apart) until
+    `stop()`. Never dies of a database outage or of one bad pass: it logs (error types only,
+    no numbers or bodies), waits 1, 2, 4... seconds and tries again."""
     cfg = current_app.config
     if cfg["SMS_LEASE_SECONDS"] < 2 * float(cfg.get("SMS_TIMEOUT_SECONDS") or 10):
         log.warning(
             "SMS_LEASE_SECONDS should be well above SMS_TIMEOUT_SECONDS: a slow answer from "
             "Twilio could outlive the lease, and be looked up before Twilio has stored it"
         )
-    planned_at = float("-inf")
+    last = {"plan": float("-inf")}
+
+    def step() -> dict[str, int]:
+        plan = plan_every is not None and time.monotonic() - last["plan"] >= plan_every
+        outcome = plan_and_send(batch, plan=plan, stop=stop)
+        if plan:
+            last["plan"] = time.monotonic()
+        return outcome
+
+    _loop(step, interval=interval, stop=stop, sleep=sleep, report=report)
+
+
+def plan_loop(
+    *,
+    interval: float = 60.0,
+    full_every: float = 3600.0,
+    stop: Callable[[], bool],
+    sleep=time.sleep,
+    report: Callable[[dict[str, int]], None] = lambda outcome: None,
+) -> None:
+    """The planner alone: a round every `interval` seconds (only the schedules that have
+    something new to plan), and a full round every `full_every` seconds. Same outage rules
+    as `run`; one planner plans at a time (reminders.recurring.plan_due)."""
+    last = {"full": float("-inf")}
+
+    def step() -> dict[str, int]:
+        full = time.monotonic() - last["full"] >= full_every
+        planned = plan_due(full=full)
+        if full:
+            last["full"] = time.monotonic()
+        return {"planned": planned}
+
+    _loop(step, interval=interval, stop=stop, sleep=sleep, report=report)
+
+
+def _loop(
+    step: Callable[[], dict[str, int]],
+    *,
+    interval: float,
+    stop: Callable[[], bool],
+    sleep,
+    report: Callable[[dict[str, int]], None],
+) -> None:
     failures = 0
     while not stop():
-        plan = time.monotonic() - planned_at >= plan_every
         try:
-            outcome = plan_and_send(batch, plan=plan, stop=stop)
+            outcome = step()
         except DBAPIError as exc:
             failures += 1
             wait = min(MAX_PAUSE_SECONDS, 2.0 ** (failures - 1))
@@ -133,8 +177,6 @@ def run(
             pause(wait, stop, sleep)
             continue
         failures = 0
-        if plan:
-            planned_at = time.monotonic()
         report(outcome)
         pause(interval, stop, sleep)
     db.session.remove()

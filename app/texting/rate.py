@@ -48,7 +48,7 @@ class SmsSendSlot(db.Model):
 _REDIS_RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local gap = tonumber(ARGV[1])
+local gap = tonumber(ARGV[1]) * tonumber(ARGV[2] or '1')
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
 if slot < now then slot = now end
 redis.call('SET', KEYS[1], string.format('%.6f', slot + gap), 'PX',
@@ -97,11 +97,16 @@ class SendRate:
 
     def reserve(self) -> float:
         """Take the next free slot; returns the seconds to wait for it (0: go now)."""
-        if not self.gap:
-            return 0.0
-        if self._redis is not None:
-            return self._reserve_redis()
-        return self._reserve_db()
+        return self.reserve_many(1)[0]
+
+    def reserve_many(self, count: int) -> list[float]:
+        """Take the next `count` free slots in one step (one Redis call or one UPDATE);
+        returns the seconds to wait for each, one gap apart."""
+        if not self.gap or count < 1:
+            return [0.0] * count
+        reserve = self._reserve_redis if self._redis is not None else self._reserve_db
+        first = reserve(count)
+        return [first + i * self.gap for i in range(count)]
 
     def wait(self, stop: Callable[[], bool] = lambda: False, sleep=time.sleep) -> None:
         """Reserve a slot and sleep until it (a stop request cuts the sleep short)."""
@@ -118,32 +123,34 @@ class SendRate:
 
     # ---------------------------------------------------------------- stores
 
-    def _reserve_redis(self) -> float:
+    def _reserve_redis(self, count: int) -> float:
         import redis
 
         try:
-            return max(0.0, float(self._script(keys=[self._redis_key], args=[self.gap])))
+            args = [self.gap, count]
+            return max(0.0, float(self._script(keys=[self._redis_key], args=args)))
         except redis.RedisError as exc:
             log.warning(
                 "sms rate store unreachable (%s): pacing this worker alone", type(exc).__name__
             )
-            return self._reserve_alone()
+            return self._reserve_alone(count)
 
-    def _reserve_alone(self) -> float:
+    def _reserve_alone(self, count: int) -> float:
         now = time.monotonic()
         slot = max(now, self._alone_next)
-        self._alone_next = slot + self.gap
+        self._alone_next = slot + self.gap * count
         return slot - now
 
-    def _reserve_db(self) -> float:
+    def _reserve_db(self, count: int) -> float:
         """One UPDATE moves the sender's next slot on and returns it; the first text of a
         sender inserts the row (two workers inserting at once: the loser updates)."""
         now = time.time()
+        span = self.gap * count
         column = SmsSendSlot.next_at
         move = (
             sa.update(SmsSendSlot)
             .where(SmsSendSlot.key == self.key)
-            .values(next_at=sa.case((column < now, now), else_=column) + self.gap)
+            .values(next_at=sa.case((column < now, now), else_=column) + span)
             .returning(SmsSendSlot.next_at)
             .execution_options(synchronize_session=False)
         )
@@ -151,9 +158,9 @@ class SendRate:
         if slot_end is None:
             try:
                 with db.session.begin_nested():
-                    db.session.add(SmsSendSlot(key=self.key, next_at=now + self.gap))
-                slot_end = now + self.gap
+                    db.session.add(SmsSendSlot(key=self.key, next_at=now + span))
+                slot_end = now + span
             except IntegrityError:
                 slot_end = db.session.scalar(move)
         db.session.commit()
-        return max(0.0, slot_end - self.gap - now)
+        return max(0.0, slot_end - span - now)

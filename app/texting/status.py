@@ -134,3 +134,17 @@ def apply_early(row: OutboundSms) -> bool:
     if row in db.session:
         db.session.expire(row, ["status", "error_code"])
     return True
+
+
+def apply_early_many(sids: list[str]) -> int:
+    """`apply_early` for a batch of SIDs just committed by the dispatcher: one DELETE ...
+    RETURNING takes the early callbacks kept for any of them. Returns how many moved a text
+    on; the caller commits."""
+    drop_stale()
+    early = db.session.execute(
+        sa.delete(SmsStatusEarly)
+        .where(SmsStatusEarly.sid.in_(sids))
+        .returning(SmsStatusEarly.sid, SmsStatusEarly.status, SmsStatusEarly.error_code)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sum(advance(row.sid, row.status, row.error_code) for row in early)

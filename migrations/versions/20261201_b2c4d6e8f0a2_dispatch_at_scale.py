@@ -16,8 +16,17 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # NULL: every schedule is planned on the planner's next round, then only when due.
+    op.add_column(
+        'reminder_schedules',
+        sa.Column('planned_until', sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        'ix_reminder_schedules_planned_until', 'reminder_schedules', ['planned_until'], unique=False
+    )
 
 
 def downgrade():
-    pass
+    op.drop_index('ix_reminder_schedules_planned_until', table_name='reminder_schedules')
+    with op.batch_alter_table('reminder_schedules', schema=None) as batch_op:
+        batch_op.drop_column('planned_until')

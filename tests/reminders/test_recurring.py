@@ -279,6 +279,8 @@ def test_caregivers_get_nothing_without_scope_proof_or_category(app, maria, ana,
 
 
 def test_access_ending_stops_a_planned_text_at_dispatch(app, maria, ana, frozen_clock):
+    ana["grant"].starts_at = local(2026, 11, 1, 0, 0)  # not "now": the clock is frozen below
+    db.session.commit()
     item = metformin(maria)
     schedule(maria["patient"], ["08:00"], plan_item_id=item.id)
     frozen_clock(local(2026, 12, 1, 4, 0).astimezone(UTC))
@@ -317,3 +319,58 @@ def test_the_dispatcher_plans_and_sends_through_twilio(app, maria, fake_twilio, 
     assert outcome["sent"] == 1
     [sent] = fake_twilio.messages
     assert sent["To"] == PHONE and "/r/" in sent["Body"]
+
+
+# ------------------------------------------------------------------ planned_until
+
+
+def test_a_steady_round_looks_only_at_schedules_with_something_new(app, maria, count_queries):
+    """The planner ran 9 queries per schedule per round; now a round where nothing new came
+    within the horizon is one query, whatever the number of schedules."""
+    for name in ("Metformin", "Lisinopril", "Atorvastatin"):
+        item = med(maria["patient"], maria["org"], name, [name.lower()], "Dr. A")
+        schedule(maria["patient"], ["08:00", "20:00"], plan_item_id=item.id)
+    plan_due(now=local(2026, 12, 1, 9, 0))
+    planned = {r.reminder_key for r in texts()}
+
+    with count_queries() as counter:
+        assert plan_due(now=local(2026, 12, 1, 9, 1)) == 0
+    selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in selects if "reminder_schedules" in s]) == 1
+    assert not [s for s in counter.statements if "outbound_sms" in s]
+
+    # A day later each schedule has new occurrences within the horizon: planned once each.
+    plan_due(now=local(2026, 12, 2, 9, 0))
+    again = [r for r in texts() if r.reminder_key not in planned]
+    assert again and len({r.reminder_key for r in texts()}) == len(texts())
+
+
+def test_planned_until_is_the_first_occurrence_not_planned(app, maria):
+    item = metformin(maria)
+    plan = schedule(maria["patient"], ["08:00"], plan_item_id=item.id)
+    app.config["REMINDER_PLAN_HOURS"] = 26
+    plan_due(now=local(2026, 12, 1, 9, 0))  # plans 12-02 08:00; 12-03 08:00 is beyond
+    db.session.refresh(plan)
+    assert plan.planned_until.astimezone(LA) == local(2026, 12, 3, 8, 0)
+    assert plan_due(now=local(2026, 12, 2, 5, 0)) == 0  # not within 26 h yet: not looked at
+    assert plan_due(now=local(2026, 12, 2, 7, 0)) == 1  # now it is
+
+
+def test_changing_the_times_plans_again_at_once(app, maria):
+    item = metformin(maria)
+    plan = schedule(maria["patient"], ["08:00"], plan_item_id=item.id)
+    plan_due(now=local(2026, 12, 1, 9, 0))
+    plan.times = ["08:00", "18:00"]
+    replan_schedule(plan, now=local(2026, 12, 1, 9, 30))
+    db.session.commit()
+    assert wall(texts(schedule_id=plan.id)) == ["12-01 18:00", "12-02 08:00"]
+
+
+def test_the_planner_runs_on_its_own(app, maria):
+    """`flask reminders plan --once`: a full round, without sending anything."""
+    item = metformin(maria)
+    schedule(maria["patient"], ["08:00", "20:00"], plan_item_id=item.id)
+    result = app.test_cli_runner().invoke(args=["reminders", "plan", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("planned=")
+    assert {r.status for r in texts()} <= {"queued", "skipped"} and texts()
