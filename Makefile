@@ -13,13 +13,14 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-sms bench-plan bench-reset chaos
+.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
 	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make outbox - the demo's newest emails and texts, with their links and codes"
 	@echo "make chaos  - texts under kills, provider faults and races (PostgreSQL and SQLite)"
+	@echo "make bench  - every page under gunicorn + wrk, as a ratio to /healthz (docs/performance.md)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
@@ -69,7 +70,25 @@ test: lint translations
 screenshots: translations seed
 	$(BIN)/python docs/screenshots/take.py
 
+# Pages under gunicorn + wrk at 10k and 100k patients on SQLite and PostgreSQL (PG_BENCH_URL),
+# each as a ratio to /healthz in the same run; writes docs/performance.md and bench/results/.
+# One table: make bench BENCH_ARGS="--db postgresql --patients 10000". wrk comes from the OS.
+BENCH_ARGS ?=
+PG_BENCH_URL ?= postgresql://postgres@127.0.0.1:5432
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } || \
+	  { echo "make bench needs wrk: install it from your OS packages (apt-get install wrk)"; exit 1; }
+	BENCH_PG_URL="$(PG_BENCH_URL)" $(BIN)/python bench/web.py $(BENCH_ARGS)
+
+# A pyinstrument profile of pages, in-process, on the data make bench built:
+# make bench-profile PROFILE_ARGS="--db sqlite --patients 10000 --page inbox summary"
+PROFILE_ARGS ?= --db sqlite --patients 10000 --page inbox summary
+bench-profile: $(STAMP)
+	BENCH_PG_URL="$(PG_BENCH_URL)" $(BIN)/python bench/profile.py $(PROFILE_ARGS)
+
+# The earlier in-process page timings (2,000 patients, no server).
+bench-inprocess: $(STAMP)
 	$(BIN)/python bench/run.py
 
 bench-sms: $(STAMP)
