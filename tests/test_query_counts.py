@@ -79,3 +79,54 @@ def test_admin_accounts_page_queries_do_not_grow(make_user, new_browser, count_q
     for _ in range(30):
         make_user(Role.PATIENT)
     assert queries_for(count_queries, b, "/admin/users") == small
+
+
+def test_plan_pages_queries_do_not_grow_with_items_owners_or_flags(
+    make_patient, make_org, make_member, assign, new_browser, count_queries
+):
+    """Today, My plan and an item: the same queries for one item as for a plan with items of
+    every owner, from several organizations, with open flags (no per-row loads)."""
+    from datetime import date
+
+    from app.careplan.items.models import OwnerKind
+    from tests.fixtures.plan import add, lab_test
+
+    patient = make_patient()
+    clinic, heart = make_org(name="Clinic"), make_org(name="Heart Center")
+    nurse = make_member()
+    assign(patient, nurse, coordinator=True)
+    first = add(patient, clinic, title="Walk")
+    b = new_browser()
+    b.login(db.session.get(User, patient.user_id).email)
+    urls = [
+        f"/patients/{patient.id}/today",
+        f"/patients/{patient.id}/plan",
+        f"/patients/{patient.id}/plan/items/{first.id}",
+        f"/patients/{patient.id}",
+    ]
+    for url in urls:
+        b.get(url)
+    small = [queries_for(count_queries, b, url) for url in urls]
+    for n in range(6):
+        org = (clinic, heart)[n % 2]
+        add(
+            patient,
+            org,
+            title=f"Task {n}",
+            owner_kind=OwnerKind.TEAM_MEMBER,
+            owner_member_id=nurse.id,
+        )
+        add(
+            patient,
+            org,
+            title=f"Call {n}",
+            owner_kind=OwnerKind.ORGANIZATION,
+            owner_organization_id=org.id,
+        )
+    lab_test(patient, clinic, ordered_on=date(2026, 10, 1))
+    lab_test(patient, heart, ordered_on=date(2026, 10, 2))  # a possible duplicate: a flag
+    large = [queries_for(count_queries, b, url) for url in urls]
+    assert large == small
+    # session, patient, items (+ ticks on Today), flags, the audit row (head, insert; and the
+    # chain lock on PostgreSQL)
+    assert all(count <= cap for count, cap in zip(small, [8, 7, 7], strict=False))

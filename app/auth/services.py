@@ -425,16 +425,20 @@ def end_all_sessions(user_id: int, reason: str) -> int:
     return result.rowcount or 0
 
 
+#: Every signed-in request runs this: built once, the token hash bound per request.
+_SESSION_USER = (
+    sa.select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
+)
+
+
 def load_session_user(user_id: str) -> User | None:
     """flask-login's user loader: the cookie is only good while its server-side row is."""
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    row = db.session.execute(
-        sa.select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
-    ).first()
+    row = db.session.execute(_SESSION_USER, {"token_hash": hash_token(token)}).first()
     if row is None:
         g.session_end_reason = "ended"
         return None

@@ -59,3 +59,21 @@ def seed_command() -> None:
         )
     else:
         click.echo("Demo data already present; nothing to do.")
+
+
+@demo.command("generate")
+@click.option("--patients", type=click.IntRange(min=1), required=True, help="How many to add.")
+@click.option("--seed", "random_seed", type=int, default=None, help="Same seed, same data.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=100),
+    default=2000,
+    show_default=True,
+    help="Patients per transaction.",
+)
+def generate_command(patients: int, random_seed: int | None, batch: int) -> None:
+    """Add N generated patients, with their teams, plans, messages and audit trail (on top
+    of the demo; see docs/generating-data.md)."""
+    from app.demo.generate import generate
+
+    generate(patients, seed=random_seed, batch=batch)

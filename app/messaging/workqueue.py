@@ -117,13 +117,15 @@ def rebuild_with_connection(connection) -> None:
         session.flush()
 
 
-def rebuild(session=None) -> int:
-    """Every member's queue from scratch (after a bulk load, or to repair). Returns the rows."""
+def rebuild(session=None, *, refresh_sort: bool = True) -> int:
+    """Every member's queue from scratch (after a bulk load, or to repair). Returns the rows.
+    `refresh_sort=False` when the loader wrote the assignments' patient_sort keys itself."""
     from app.team.sorting import refresh_patient_sort
 
     session = session or db.session
     session.flush()
-    refresh_patient_sort(session)
+    if refresh_sort:
+        refresh_patient_sort(session)
     session.execute(sa.delete(InboxEntry))
     _fill(session)
     return session.scalar(sa.select(sa.func.count()).select_from(InboxEntry)) or 0

@@ -107,7 +107,25 @@ def summary_decisions(
 
     Two queries whatever the number of decisions.
     """
-    mine = [Decision.patient_id == patient_id, visible(Decision.sensitivity, hidden)]
+    query = _summary_statement(hidden, open_limit, decided_limit)
+    since = utcnow() - timedelta(days=decided_within_days)
+    return list(db.session.scalars(query, {"patient_id": patient_id, "since": since}))
+
+
+#: The summary's statement per shape (what is hidden, the limits), built once with the patient
+#: and the date as bound parameters: building this union costs more Python than running it.
+_SUMMARY_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _summary_statement(hidden: frozenset[str], open_limit: int, decided_limit: int):
+    key = (hidden, open_limit, decided_limit)
+    found = _SUMMARY_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    mine = [
+        Decision.patient_id == sa.bindparam("patient_id"),
+        visible(Decision.sensitivity, hidden),
+    ]
     open_ids = (
         sa.select(Decision.id)
         .where(*mine, Decision.status == DecisionStatus.OPEN)
@@ -119,24 +137,23 @@ def summary_decisions(
         .where(
             *mine,
             Decision.status == DecisionStatus.DECIDED,
-            Decision.decided_at >= utcnow() - timedelta(days=decided_within_days),
+            Decision.decided_at >= sa.bindparam("since"),
         )
         .order_by(Decision.decided_at.desc(), Decision.id.desc())
         .limit(decided_limit)
     )
     ids = sa.union_all(open_ids.subquery().select(), decided_ids.subquery().select()).subquery()
-    return list(
-        db.session.scalars(
-            sa.select(Decision)
-            .where(Decision.id.in_(sa.select(ids.c.id)))
-            .options(selectinload(Decision.options))
-            .order_by(
-                _OPEN_FIRST,
-                sa.case(
-                    (Decision.status == DecisionStatus.OPEN, Decision.updated_at),
-                    else_=Decision.decided_at,
-                ).desc(),
-                Decision.id.desc(),
-            )
-        )
+    return _SUMMARY_STATEMENTS.setdefault(
+        key,
+        sa.select(Decision)
+        .where(Decision.id.in_(sa.select(ids.c.id)))
+        .options(selectinload(Decision.options))
+        .order_by(
+            _OPEN_FIRST,
+            sa.case(
+                (Decision.status == DecisionStatus.OPEN, Decision.updated_at),
+                else_=Decision.decided_at,
+            ).desc(),
+            Decision.id.desc(),
+        ),
     )

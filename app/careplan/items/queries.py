@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only
 
 from app.careplan.items.models import (
     CLOSED_STATUSES,
@@ -26,6 +26,7 @@ from app.core.privacy import visible
 from app.extensions import db
 from app.team.models import CareTeamMember
 
+#: One item's page: everyone it names (owner, source, prescriber, who ordered the test).
 ITEM_LOADS = (
     joinedload(PlanItem.source_organization),
     joinedload(PlanItem.owner_member).joinedload(CareTeamMember.user),
@@ -34,54 +35,168 @@ ITEM_LOADS = (
     joinedload(PlanItem.prescriber).joinedload(CareTeamMember.user),
     joinedload(PlanItem.ordering_member).joinedload(CareTeamMember.user),
 )
+#: A list of items ("My plan"): who does each one and where it comes from, nothing more. Each
+#: joined row carries every column of its entity, so a list joins only what its cards show.
+CARD_LOADS = (
+    joinedload(PlanItem.source_organization),
+    joinedload(PlanItem.owner_member).joinedload(CareTeamMember.user),
+    joinedload(PlanItem.owner_organization),
+    joinedload(PlanItem.owner_caregiver),
+)
+#: Today: the columns its rows show and sort by, nothing else (a hidden lazy load raises).
+TODAY_LOADS = (
+    load_only(
+        PlanItem.id,
+        PlanItem.kind,
+        PlanItem.status,
+        PlanItem.title,
+        PlanItem.starts_at,
+        PlanItem.location,
+        PlanItem.schedule,
+        PlanItem.weekday,
+        PlanItem.due_date,
+        PlanItem.dose,
+        PlanItem.referral_status,
+        PlanItem.referred_to,
+        PlanItem.owner_kind,
+        raiseload=True,
+    ),
+)
+#: The two items of a flag, joined once for the visibility check and loaded from that join.
+#: Built once: an `aliased()` made per call rebuilds its column proxies every time.
+FLAG_ITEM_A, FLAG_ITEM_B = aliased(PlanItem), aliased(PlanItem)
 
 
-def items(patient_id: int, hidden: frozenset[str], *, include_closed: bool = True):
-    query = (
-        sa.select(PlanItem)
-        .where(PlanItem.patient_id == patient_id, visible(PlanItem.sensitivity, hidden))
-        .options(*ITEM_LOADS)
-        .order_by(PlanItem.area, PlanItem.starts_at, PlanItem.title, PlanItem.id)
-    )
-    if not include_closed:
-        query = query.where(PlanItem.status.not_in(list(CLOSED_STATUSES)))
-    return list(db.session.scalars(query).unique())
+#: Statements of the pages every patient opens, built once per shape (what is hidden, which
+#: loads) with the patient as a bound parameter: building a SELECT costs more Python than
+#: running it. Statements are immutable, and hold no data.
+_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _items_statement(hidden: frozenset[str], include_closed: bool, loads: tuple) -> sa.Select:
+    key = ("items", hidden, include_closed, loads)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = (
+            sa.select(PlanItem)
+            .where(
+                PlanItem.patient_id == sa.bindparam("patient_id"),
+                visible(PlanItem.sensitivity, hidden),
+            )
+            .order_by(PlanItem.area, PlanItem.starts_at, PlanItem.title, PlanItem.id)
+        )
+        if loads:
+            found = found.options(*loads)
+        if not include_closed:
+            found = found.where(PlanItem.status.not_in(list(CLOSED_STATUSES)))
+        found = _STATEMENTS.setdefault(key, found)
+    return found
+
+
+def items(
+    patient_id: int,
+    hidden: frozenset[str],
+    *,
+    include_closed: bool = True,
+    loads: tuple = CARD_LOADS,
+):
+    """The viewer's visible items of this patient, by area. `loads=()` for pages that show
+    only the items' own columns (Today, the summary): no joins at all."""
+    query = _items_statement(hidden, include_closed, loads)
+    result = db.session.scalars(query, {"patient_id": patient_id})
+    return list(result.unique() if loads else result)
+
+
+def open_item_titles(patient_id: int, hidden: frozenset[str]) -> list:
+    """(id, area, title) of the open items the viewer may see, in plan order, as plain rows:
+    the summary's "Care plan" card names a few per area and counts them."""
+    key = ("open_item_titles", hidden)
+    query = _STATEMENTS.get(key)
+    if query is None:
+        query = _STATEMENTS.setdefault(
+            key,
+            sa.select(PlanItem.id, PlanItem.area, PlanItem.title)
+            .where(
+                PlanItem.patient_id == sa.bindparam("patient_id"),
+                visible(PlanItem.sensitivity, hidden),
+                PlanItem.status.not_in(list(CLOSED_STATUSES)),
+            )
+            .order_by(PlanItem.area, PlanItem.starts_at, PlanItem.title, PlanItem.id),
+        )
+    return list(db.session.execute(query, {"patient_id": patient_id}))
 
 
 def item(patient_id: int, item_id: int, hidden: frozenset[str]) -> PlanItem | None:
     """One item of this patient that the viewer may see (None otherwise: the caller 404s)."""
-    return db.session.scalars(
-        sa.select(PlanItem)
-        .where(
-            PlanItem.id == item_id,
-            PlanItem.patient_id == patient_id,
-            visible(PlanItem.sensitivity, hidden),
+    key = ("item", hidden)
+    query = _STATEMENTS.get(key)
+    if query is None:
+        query = _STATEMENTS.setdefault(
+            key,
+            sa.select(PlanItem)
+            .where(
+                PlanItem.id == sa.bindparam("item_id"),
+                PlanItem.patient_id == sa.bindparam("patient_id"),
+                visible(PlanItem.sensitivity, hidden),
+            )
+            .options(*ITEM_LOADS),
         )
-        .options(*ITEM_LOADS)
-    ).first()
+    return db.session.scalars(query, {"item_id": item_id, "patient_id": patient_id}).first()
 
 
 def open_flags(patient_id: int, hidden: frozenset[str]) -> list[PlanFlag]:
     """Open flags whose two items the viewer may both see."""
-    a, b = aliased(PlanItem), aliased(PlanItem)
-    return list(
-        db.session.scalars(
+    return list(db.session.scalars(_flags_statement(hidden), {"patient_id": patient_id}))
+
+
+def _flags_statement(hidden: frozenset[str]) -> sa.Select:
+    key = ("open_flags", hidden)
+    found = _STATEMENTS.get(key)
+    if found is not None:
+        return found
+    a, b = FLAG_ITEM_A, FLAG_ITEM_B
+    return _STATEMENTS.setdefault(
+        key,
+        (
             sa.select(PlanFlag)
             .join(a, a.id == PlanFlag.item_a_id)
             .join(b, b.id == PlanFlag.item_b_id)
             .where(
-                PlanFlag.patient_id == patient_id,
+                PlanFlag.patient_id == sa.bindparam("patient_id"),
                 PlanFlag.status == FlagStatus.OPEN,
                 visible(a.sensitivity, hidden),
                 visible(b.sensitivity, hidden),
             )
             .options(
-                joinedload(PlanFlag.item_a).joinedload(PlanItem.source_organization),
-                joinedload(PlanFlag.item_b).joinedload(PlanItem.source_organization),
+                contains_eager(PlanFlag.item_a.of_type(a)).joinedload(a.source_organization),
+                contains_eager(PlanFlag.item_b.of_type(b)).joinedload(b.source_organization),
             )
             .order_by(PlanFlag.created_at, PlanFlag.id)
-        )
+        ),
     )
+
+
+def open_flag_notes(patient_id: int, hidden: frozenset[str]) -> list:
+    """The same flags as `open_flags`, as plain rows (id, kind, item_a_id, item_b_id): what
+    Today, My plan and an item show ("a note on this item"), without loading either item."""
+    key = ("open_flag_notes", hidden)
+    query = _STATEMENTS.get(key)
+    if query is None:
+        a, b = FLAG_ITEM_A, FLAG_ITEM_B
+        query = _STATEMENTS.setdefault(
+            key,
+            sa.select(PlanFlag.id, PlanFlag.kind, PlanFlag.item_a_id, PlanFlag.item_b_id)
+            .join(a, a.id == PlanFlag.item_a_id)
+            .join(b, b.id == PlanFlag.item_b_id)
+            .where(
+                PlanFlag.patient_id == sa.bindparam("patient_id"),
+                PlanFlag.status == FlagStatus.OPEN,
+                visible(a.sensitivity, hidden),
+                visible(b.sensitivity, hidden),
+            )
+            .order_by(PlanFlag.created_at, PlanFlag.id),
+        )
+    return list(db.session.execute(query, {"patient_id": patient_id}))
 
 
 def flags_by_item(flags: list[PlanFlag]) -> dict[int, list[PlanFlag]]:
@@ -92,7 +207,8 @@ def flags_by_item(flags: list[PlanFlag]) -> dict[int, list[PlanFlag]]:
     return by_item
 
 
-def group_by_area(plan_items: list[PlanItem]) -> list[tuple[Area, list[PlanItem]]]:
+def group_by_area(plan_items: list) -> list[tuple[Area, list]]:
+    """Items (or rows with an `area`) grouped by area, in the order of `Area`."""
     groups: dict[Area, list[PlanItem]] = defaultdict(list)
     for plan_item in plan_items:
         groups[plan_item.area].append(plan_item)
@@ -115,7 +231,7 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
     week_end = today + timedelta(days=6)
     start = datetime.combine(today, time.min, zone)
     end = datetime.combine(week_end + timedelta(days=1), time.min, zone)
-    open_items = items(patient.id, hidden, include_closed=False)
+    open_items = items(patient.id, hidden, include_closed=False, loads=TODAY_LOADS)
     ticks = {
         (row.item_id, row.for_date)
         for row in db.session.execute(

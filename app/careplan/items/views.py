@@ -88,14 +88,13 @@ def tickable(plan_item: PlanItem) -> bool:
 @patient_route(Permission.VIEW_PLAN, "careplan.today")
 def today(patient):
     view = queries.today_view(patient, hidden())
-    flags = queries.flags_by_item(queries.open_flags(patient.id, hidden()))
+    flags = queries.flags_by_item(queries.open_flag_notes(patient.id, hidden()))
     return render(
         "items/today.html",
         patient=patient,
         view=view,
         flags=flags,
         tickable=tickable,
-        tick_form=EmptyForm(),
         can_tick=can(current_user, Permission.COMPLETE_TASKS, patient),
     )
 
@@ -105,7 +104,7 @@ def today(patient):
 def plan(patient):
     show_closed = request.args.get("show") == "all"
     plan_items = queries.items(patient.id, hidden(), include_closed=show_closed)
-    flags = queries.flags_by_item(queries.open_flags(patient.id, hidden()))
+    flags = queries.flags_by_item(queries.open_flag_notes(patient.id, hidden()))
     return render(
         "items/plan.html",
         patient=patient,
@@ -122,7 +121,7 @@ def detail(patient, item_id: int):
     plan_item = _item_or_404(patient, item_id)
     flags = [
         f
-        for f in queries.open_flags(patient.id, hidden())
+        for f in queries.open_flag_notes(patient.id, hidden())
         if plan_item.id in (f.item_a_id, f.item_b_id)
     ]
     return render(
@@ -133,7 +132,6 @@ def detail(patient, item_id: int):
         zone=patient.zone,
         tickable=tickable(plan_item),
         today=patient.today(),
-        action_form=EmptyForm(),
         can_edit=can(current_user, Permission.EDIT_PLAN, patient),
         can_ask=can(current_user, Permission.SEND_MESSAGES, patient),
         referral_next=sorted(
