@@ -339,7 +339,8 @@ def test_two_hosts_and_two_dispatchers_behave_as_one_system(scale_database, redi
             hosts[name] = f"http://127.0.0.1:{port}"
         for n in (1, 2):
             args = [flask, "reminders", "run", "--interval", "0.3", "--batch", "20"]
-            procs.start(f"dispatcher-{n}", args, env)
+            # Unbuffered: the test reads each dispatcher's "sent=" lines while it still runs.
+            procs.start(f"dispatcher-{n}", args, {**env, "PYTHONUNBUFFERED": "1"})
 
         def all_alive() -> None:
             for name in procs.running:
@@ -470,7 +471,7 @@ def test_two_hosts_and_two_dispatchers_behave_as_one_system(scale_database, redi
         assert set(statuses) <= {"accepted", "sent", "delivered"}, statuses
         all_alive()
         sent_by = [count_log(procs.log(f"dispatcher-{n}"), "sent") for n in (1, 2)]
-        assert all(sent_by), f"texts sent by each dispatcher: {sent_by}"
+        assert sum(sent_by) == TEXTS and all(sent_by), f"texts sent by each: {sent_by}"
     finally:
         for each in browsers:
             each.close()
