@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import web  # bench/web.py
 
@@ -82,10 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from pyinstrument import Profiler
 
-    from app import create_app
     from app.demo.accounts import DEMO_PASSWORD
+    from bench.floor_wsgi import app  # the app make bench serves (with its floor page)
 
-    app = create_app()
     people = web.choose_people(ds.url, args.sessions)
     clients = {}
     for person in people:

@@ -86,6 +86,7 @@ class Page:
 
 PAGES = (
     Page("signin", "sign-in (form)", "anon"),
+    Page("floor", "the floor: a patient page with nothing on it", "patients"),
     Page("summary", "patient home", "patients", 0.25),
     Page("today", "Today", "patients", 0.25),
     Page("plan", "My plan", "patients", 0.25),
@@ -524,7 +525,8 @@ class Server:
             "--error-logfile",
             str(log),
             "--no-control-socket",  # one per machine by default: other gunicorns may run
-            "wsgi:app",
+            # wsgi:app and one more page, the floor (bench/floor_wsgi.py)
+            "bench.floor_wsgi:app",
         ]
         self._log_file = log.open("a")
         self.process = subprocess.Popen(
@@ -801,6 +803,7 @@ def page_rows(page: Page, people: list[Person]) -> list[Row]:
             rows.append(Row("POST", "3xx", p.cookie, f"{base}/messages/{p.thread_id}", body))
             continue
         path = {
+            "floor": f"{base}/bench-floor",
             "summary": base,
             "today": f"{base}/today",
             "plan": f"{base}/plan",

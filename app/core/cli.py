@@ -186,5 +186,8 @@ def audit_roles_command(schema: str, owner: str, app_role: str, create: bool) ->
 
 
 def register(app: Flask) -> None:
+    from app.core.icons import icons_cli
+
     app.cli.add_command(translate)
+    app.cli.add_command(icons_cli)
     app.cli.add_command(audit_cli)

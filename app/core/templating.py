@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from pathlib import Path
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_translations
@@ -13,7 +14,8 @@ from markupsafe import Markup, escape
 
 from app.core.access import Permission, can
 from app.core.forms import EmptyForm
-from app.core.privacy import current_actor
+from app.core.icons import icon
+from app.core.privacy import Capacity, current_actor
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
@@ -41,6 +43,15 @@ def record_sections(patient) -> list[tuple[str, str, str]]:
         for key, endpoint, label, permission in RECORD_SECTIONS
         if can(user, permission, patient)
     ]
+
+
+CSS_DIR = Path(__file__).resolve().parents[1] / "static" / "css"
+
+
+def stylesheets() -> list[str]:
+    """The stylesheets every page links: carecircle.css first, then each area's own file."""
+    names = sorted(p.name for p in CSS_DIR.glob("*.css") if p.name != "carecircle.css")
+    return [url_for("static", filename=f"css/{name}") for name in ["carecircle.css", *names]]
 
 
 def _translations():
@@ -83,6 +94,8 @@ def register(app: Flask) -> None:
         Permission=Permission,
         current_user=current_user,
         record_sections=record_sections,
+        icon=icon,
+        stylesheets=stylesheets,
     )
     install_gettext(app)
 
@@ -98,6 +111,9 @@ def register(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "record_patient": actor.patient,
             "acting_for": actor.acting_for,
+            # The patient reads their own record: copy says "you"; anyone else reads it in the
+            # third person ("Jim's medicines", "Who: Jim").
+            "self_view": actor.capacity is Capacity.PATIENT,
             "cco_name": current_app.config["CCO_NAME"],
         }
 
