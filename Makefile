@@ -16,7 +16,7 @@ PG_TEST_JOBS ?= 3
 .PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset chaos
 
 help:
-	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000"
+	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000 (PORT=5001: another port)"
 	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make outbox - the demo's newest emails and texts, with their links and codes"
 	@echo "make chaos  - texts under kills, provider faults and races (PostgreSQL and SQLite)"
@@ -38,12 +38,18 @@ migrate: $(STAMP)
 seed: migrate
 	$(BIN)/flask demo seed
 
+# make demo PORT=5001 serves on another port. flask run reads FLASK_RUN_PORT, and so does
+# config.py: links in the demo's emails and texts point at that port (unless PUBLIC_BASE_URL
+# is set).
+PORT ?= $(or $(FLASK_RUN_PORT),5000)
+demo serve: export FLASK_RUN_PORT := $(PORT)
+
 demo: translations seed
-	@echo "CareCircle is at http://127.0.0.1:5000 (demo logins: see README.md)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "CareCircle is at http://127.0.0.1:$(PORT) (demo logins: see README.md)"
+	$(BIN)/flask run --host 127.0.0.1
 
 serve: translations migrate
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1
 
 outbox: $(STAMP)
 	$(BIN)/flask outbox show

@@ -214,7 +214,10 @@ class Config:
     REMINDER_MAX_DELAY_MINUTES = env_int("REMINDER_MAX_DELAY_MINUTES", 120)
 
     # Links in emails and texts are built from this, never from the request's Host header.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Unset, it follows the port `flask run` serves on (FLASK_RUN_PORT; `make demo PORT=5001`).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:" + (
+        os.environ.get("FLASK_RUN_PORT") or "5000"
+    )
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
     # Shown on error pages and in SMS HELP replies.

@@ -22,6 +22,7 @@ DOMAINS = (
     "reminders",
     "texting",
     "admin",
+    "pwa",
 )
 
 

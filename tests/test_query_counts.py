@@ -103,6 +103,7 @@ def test_plan_pages_queries_do_not_grow_with_items_owners_or_flags(
         f"/patients/{patient.id}/plan",
         f"/patients/{patient.id}/plan/items/{first.id}",
         f"/patients/{patient.id}",
+        f"/patients/{patient.id}/home",
     ]
     for url in urls:
         b.get(url)
@@ -127,6 +128,89 @@ def test_plan_pages_queries_do_not_grow_with_items_owners_or_flags(
     lab_test(patient, heart, ordered_on=date(2026, 10, 2))  # a possible duplicate: a flag
     large = [queries_for(count_queries, b, url) for url in urls]
     assert large == small
-    # session, patient, items (+ ticks on Today), flags, the audit row (head, insert; and the
-    # chain lock on PostgreSQL)
-    assert all(count <= cap for count, cap in zip(small, [8, 7, 7], strict=False))
+    # session, patient, items (+ ticks on Today), flags, the tab bar's badges (one query), the
+    # audit row (head, insert; and the chain lock on PostgreSQL). Home: the same plus the next
+    # appointment, what changed (last visit, count), decisions and goals waiting (+ check-ins).
+    caps = [9, 8, 8, None, 14]  # Today, My plan, an item, (the summary: its own test), Home
+    for url, count, cap in zip(urls, small, caps, strict=True):
+        assert cap is None or count <= cap, (url, count, cap)
+
+
+def test_the_team_summary_dashboard_does_not_grow_with_the_record(
+    make_patient, make_org, make_member, assign, new_browser, count_queries
+):
+    """The care team's dashboard (flags, past due, decisions waiting, goals, recent messages,
+    preferences, then the details): the same queries for one of each as for many."""
+    from datetime import timedelta
+
+    from app.careplan.decisions import services as decisions
+    from app.careplan.decisions.services import DecisionInput, OptionInput
+    from app.careplan.goals.models import Goal, GoalLifecycle
+    from app.careplan.items.models import ItemKind
+    from app.core.db import utcnow
+    from app.messaging import services as messaging
+    from app.messaging.models import Topic
+    from tests.fixtures.plan import add, lab_test
+
+    patient = make_patient()
+    clinic = make_org(name="Clinic")
+    nurse = make_member()
+    assign(patient, nurse, coordinator=True)
+    nurse_user = db.session.get(User, nurse.user_id)
+    options = [
+        OptionInput("Rest", "Less pain.", "Slow.", "Stay home."),
+        OptionInput("Walk", "Stronger.", "Sore.", "A walk a day."),
+    ]
+
+    def one_of_each(n):
+        today = patient.today()
+        lab_test(
+            patient, clinic, title=f"Test {n}", code=f"T{n}", due_date=today - timedelta(n + 1)
+        )
+        add(
+            patient,
+            clinic,
+            kind=ItemKind.APPOINTMENT,
+            title=f"Visit {n}",
+            starts_at=utcnow() - timedelta(days=n + 1),
+        )
+        add(patient, clinic, title=f"Task {n}")
+        decision = decisions.open_decision(
+            patient.id,
+            DecisionInput(question=f"Choice {n}?", options=options),
+            author_id=nurse_user.id,
+        )
+        decisions.ask_question(decision, "Why?", author_id=patient.user_id, capacity="patient")
+        db.session.add(
+            Goal(
+                patient_id=patient.id,
+                description=f"Goal {n}",
+                lifecycle_status=GoalLifecycle.ACTIVE,
+                expressed_by_capacity="patient",
+            )
+        )
+        thread = messaging.start_thread(
+            patient_id=patient.id,
+            topic=Topic.SYMPTOMS,
+            subject=f"Thread {n}",
+            body="hi",
+            author_id=patient.user_id,
+            capacity="patient",
+        )
+        messaging.add_message(thread, body="again", author_id=patient.user_id, capacity="patient")
+        db.session.commit()
+
+    one_of_each(0)
+    b = new_browser()
+    b.login(nurse_user.email)
+    url = f"/patients/{patient.id}"
+    b.get(url)
+    small = queries_for(count_queries, b, url)
+    for n in range(1, 12):
+        one_of_each(n)
+    large = queries_for(count_queries, b, url)
+    assert large == small
+    # session, patient, policy, items, flags, goals, decisions (+ options, + questions waiting),
+    # conversations (count, page, unread), preferences, the team, helpers, the navigation
+    # badge, the audit row (head, insert; and the chain lock on PostgreSQL)
+    assert small <= 20

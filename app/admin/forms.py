@@ -17,6 +17,9 @@ from app.patients.forms import care_language_choices, timezone_choices
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Organization
 
+#: The longest account name (users.full_name).
+FULL_NAME_MAX = User.__table__.c.full_name.type.length
+
 
 def unused_email(form, field):
     field.data = normalise_email(field.data)
@@ -31,12 +34,11 @@ def not_in_future(form, field):
         raise ValidationError(_l("Check the year of birth."))
 
 
-class _PersonForm(FlaskForm):
-    full_name = StringField(
-        _l("Full name"),
-        filters=[plain_name],
-        validators=[DataRequired(_l("Enter a name.")), Length(max=120)],
-    )
+class _AccountForm(FlaskForm):
+    """What every invitation asks: where to send it and in which language. The name is asked
+    once, the way its record keeps it: a patient's given and family names (the account's
+    full name is made from them), anyone else's full name."""
+
     email = EmailField(
         _l("Email"),
         validators=[
@@ -53,7 +55,15 @@ class _PersonForm(FlaskForm):
         self.language.choices = language_choices()
 
 
-class InvitePatientForm(_PersonForm):
+class _PersonForm(_AccountForm):
+    full_name = StringField(
+        _l("Full name"),
+        filters=[plain_name],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=120)],
+    )
+
+
+class InvitePatientForm(_AccountForm):
     given_name = StringField(
         _l("Given name"),
         filters=[plain_name],
@@ -83,6 +93,17 @@ class InvitePatientForm(_PersonForm):
         super().__init__(*args, **kwargs)
         self.care_language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and len(self.account_name()) > FULL_NAME_MAX:
+            self.family_name.errors.append(_l("This name is too long. Shorten it a little."))
+            return False
+        return ok
+
+    def account_name(self) -> str:
+        """The account's name, made as the patient record makes it (`Patient.full_name`)."""
+        return f"{self.given_name.data} {self.family_name.data}"
 
 
 class InviteTeamMemberForm(_PersonForm):

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.admin import bp, queries
+from app.admin import bp, delivery, queries
 from app.admin.forms import (
     DISCIPLINE_LABELS,
     InviteCaregiverForm,
@@ -40,7 +40,7 @@ from app.extensions import db
 from app.patients import queries as patient_queries
 from app.patients.models import Patient
 from app.team.models import CareTeamMember, Discipline
-from app.texting.labels import PURPOSE_LABELS, STATUS_LABELS
+from app.texting.labels import PURPOSE_LABELS
 from app.texting.models import OutboundSms
 
 PER_PAGE = 25
@@ -101,10 +101,10 @@ def users():
     )
 
 
-def _new_user(form, role: Role, **fields) -> User:
+def _new_user(form, role: Role, *, full_name: str, **fields) -> User:
     return auth_services.create_account(
         email=form.email.data,
-        full_name=form.full_name.data,
+        full_name=full_name,
         role=role,
         locale=form.language.data,
         **fields,
@@ -116,11 +116,13 @@ def _new_user(form, role: Role, **fields) -> User:
 def invite_patient():
     form = InvitePatientForm()
     if form.validate_on_submit():
-        user = _new_user(form, Role.PATIENT, timezone=form.timezone.data)
+        user = _new_user(
+            form, Role.PATIENT, full_name=form.account_name(), timezone=form.timezone.data
+        )
         patient = Patient(
             user_id=user.id,
-            given_name=form.given_name.data.strip(),
-            family_name=form.family_name.data.strip(),
+            given_name=form.given_name.data,
+            family_name=form.family_name.data,
             date_of_birth=form.date_of_birth.data,
             language=form.care_language.data,
             timezone=form.timezone.data,
@@ -147,7 +149,7 @@ def invite_patient():
 def invite_team_member():
     form = InviteTeamMemberForm()
     if form.validate_on_submit():
-        user = _new_user(form, Role.CARE_TEAM)
+        user = _new_user(form, Role.CARE_TEAM, full_name=form.full_name.data)
         db.session.add(
             CareTeamMember(
                 user_id=user.id,
@@ -182,7 +184,7 @@ def invite_caregiver():
                 _("No patient has this member number and date of birth.")
             )
             return render_template("admin/invite_caregiver.html", form=form), 422
-        user = _new_user(form, Role.CAREGIVER)
+        user = _new_user(form, Role.CAREGIVER, full_name=form.full_name.data)
         grant_access(
             patient,
             user,
@@ -308,7 +310,8 @@ def outbox():
         emails=emails,
         texts=texts,
         purposes=PURPOSE_LABELS,
-        statuses=STATUS_LABELS,
+        text_lines=delivery.describe_texts(texts),
+        email_line=delivery.describe_email,
         total=total,
         page=page,
         pages=page_count(total, PER_PAGE),

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import TimestampMixin, enum_column, utcnow
+from app.core.display import TextSize
 from app.core.text import plain_name
 from app.extensions import db
 
@@ -50,6 +51,17 @@ class User(UserMixin, TimestampMixin, db.Model):
     mfa_enabled_at: Mapped[datetime | None] = mapped_column()
     #: The last TOTP time step accepted: a code is good once (no replay within its 30 s).
     mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: Display settings (app.core.display): this person's own screen, whoever's record they
+    #: open. Text size of body text: standard (17 px), large (20 px) or larger (23 px).
+    text_size: Mapped[TextSize] = mapped_column(
+        enum_column(TextSize, length=8),
+        default=TextSize.STANDARD,
+        server_default=TextSize.STANDARD.value,
+    )
+    #: Black on white with strong lines (WCAG AAA contrast for body text).
+    high_contrast: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: No animations, transitions or smooth scrolling.
+    reduced_motion: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import bp, mfa, services
+from app.auth import display as _display  # noqa: F401  (its route is on bp)
 from app.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from app.auth.fresh import fresh_auth_required
 from app.auth.models import TokenPurpose, UserSession

@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased, joinedload
 from app.auth import services as auth_services
 from app.auth.fresh import fresh_auth_required
 from app.auth.models import Role, User
-from app.caregivers import bp, grants, invitations
+from app.caregivers import bp, grants, invitations, panel  # noqa: F401  (panel: what_i_may)
 from app.caregivers.forms import (
     ChangeAccessForm,
     InviteForm,
@@ -68,14 +68,27 @@ def _rate_limit() -> str:
 @role_required(Role.CAREGIVER)
 @finds_patients("the people the signed-in caregiver helps: a view of each one shown")
 def people():
-    grants = grants_in_force(caregiver_id=current_user.id)
+    # One card per person: the newest grant in force, the one the policy decides with.
+    newest = {}
+    for grant in grants_in_force(caregiver_id=current_user.id, newest_first=True):
+        newest.setdefault(grant.patient_id, grant)
+    grants = sorted(newest.values(), key=lambda grant: (grant.patient.display_name, grant.id))
     audit.record_listed(
         "caregivers.people",
         [grant.patient_id for grant in grants],
         actor_id=current_user.id,
         capacity=Capacity.CAREGIVER.value,
     )
-    return render_template("caregivers/people.html", grants=grants)
+    return render_template("caregivers/people.html", grants=grants, open_url=_open_url)
+
+
+def _open_url(patient_id: int) -> str:
+    """Where "Open Jim's care" leads: the person's home when the app has one, else their
+    summary."""
+    endpoint = "patients.home_page"
+    if endpoint not in current_app.view_functions:
+        endpoint = "patients.summary"
+    return url_for(endpoint, patient_id=patient_id)
 
 
 def people_i_help_count() -> int:

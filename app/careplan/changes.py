@@ -98,8 +98,35 @@ def recent(patient_id: int, hidden: frozenset[str], page: int, per_page: int = P
     return rows, total
 
 
-def count_new(patient_id: int, hidden: frozenset[str], since: datetime | None) -> int:
-    conditions = [PlanChange.patient_id == patient_id, visible(PlanChange.sensitivity, hidden)]
+def by_someone_else(viewer_id: int | None):
+    """Changes not made by the viewer: their own edits are never news to them."""
+    if viewer_id is None:
+        return sa.true()
+    return sa.or_(PlanChange.actor_id.is_(None), PlanChange.actor_id != viewer_id)
+
+
+def is_new(change: PlanChange, since: datetime | None, viewer_id: int | None) -> bool:
+    """Marked "New" for this viewer: made by someone else since they last looked."""
+    if viewer_id is not None and change.actor_id == viewer_id:
+        return False
+    return since is None or change.occurred_at > since
+
+
+def count_new(
+    patient_id: int,
+    hidden: frozenset[str],
+    since: datetime | None,
+    viewer_id: int | None = None,
+) -> int:
+    """How many changes the viewer may see that are new to them (`is_new`). The viewer is the
+    current actor unless given."""
+    if viewer_id is None:
+        viewer_id = current_actor().user_id
+    conditions = [
+        PlanChange.patient_id == patient_id,
+        visible(PlanChange.sensitivity, hidden),
+        by_someone_else(viewer_id),
+    ]
     if since is not None:
         conditions.append(PlanChange.occurred_at > since)
     return db.session.scalar(sa.select(sa.func.count(PlanChange.id)).where(*conditions)) or 0

@@ -16,14 +16,16 @@ from app.core.privacy import hidden
 def changes_page(patient):
     page = page_arg()
     visit = changes.last_visit(current_user.id, patient.id)
+    # Read before mark_seen moves it to now (it updates this same row).
+    since = visit.seen_at if visit else None
     rows, total = changes.recent(patient.id, hidden(), page)
     if page == 1:
         changes.mark_seen(current_user.id, patient.id)
     return render_template(
         "careplan/changes.html",
         patient=patient,
-        rows=rows,
-        since=visit.seen_at if visit else None,
+        rows=[(row, changes.is_new(row, since, current_user.id)) for row in rows],
+        since=since,
         page=page,
         pages=page_count(total, changes.PER_PAGE),
     )

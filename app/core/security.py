@@ -8,6 +8,8 @@ import re
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core.assets import is_app_shell
+
 #: C0 control characters but tab, line feed and carriage return, and DEL: nobody types them,
 #: PostgreSQL refuses NUL in text, and escapes in names would reach logs and screens.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -32,6 +34,9 @@ CSP = "; ".join(
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
+        # The service worker (/sw.js) and the web app manifest, from this site only.
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -68,8 +73,13 @@ def register(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint != "static":
-            # Pages may show health information: no shared or back-button caches.
+        if is_app_shell(request.endpoint) and response.status_code in (200, 304):
+            # Static files, the stylesheet, the manifest, the service worker, the offline
+            # page: no health data, no session (app/core/assets.py). They say how long.
+            headers.setdefault("Cache-Control", "no-cache")
+        else:
+            # Pages may show health information: no shared or back-button caches. So does
+            # every error, an app-shell one included (an unknown fingerprint is kept by nobody).
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime
 
+from babel.dates import format_skeleton
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, format_time, get_locale, get_translations
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_time,
+    get_locale,
+    get_translations,
+    to_user_timezone,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from app.core import display
 from app.core.access import Permission, can
+from app.core.assets import stylesheets
 from app.core.forms import EmptyForm
 from app.core.icons import icon
 from app.core.privacy import Capacity, current_actor
@@ -45,13 +54,27 @@ def record_sections(patient) -> list[tuple[str, str, str]]:
     ]
 
 
-CSS_DIR = Path(__file__).resolve().parents[1] / "static" / "css"
+def _viewer_today() -> date:
+    return to_user_timezone(datetime.now(UTC)).date()
 
 
-def stylesheets() -> list[str]:
-    """The stylesheets every page links: carecircle.css first, then each area's own file."""
-    names = sorted(p.name for p in CSS_DIR.glob("*.css") if p.name != "carecircle.css")
-    return [url_for("static", filename=f"css/{name}") for name in ["carecircle.css", *names]]
+def relative_day(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    offset = (value - _viewer_today()).days
+    if offset == 0:
+        return str(_l("Today"))
+    if offset == 1:
+        return str(_l("Tomorrow"))
+    if offset == -1:
+        return str(_l("Yesterday"))
+    skeleton = "MMMEd" if value.year == _viewer_today().year else "yMMMEd"
+    return format_skeleton(skeleton, value, locale=get_locale())
+
+
+def when(value: datetime) -> str:
+    """A day and a time without seconds: "Today, 10:00 AM"."""
+    return str(_l("%(day)s, %(time)s", day=relative_day(value), time=format_time(value, "short")))
 
 
 def _translations():
@@ -98,6 +121,7 @@ def register(app: Flask) -> None:
         stylesheets=stylesheets,
     )
     install_gettext(app)
+    display.register(app)  # display_attrs() for <html>, display_settings() for the controls
 
     @app.context_processor
     def globals_():
@@ -127,7 +151,19 @@ def register(app: Flask) -> None:
 
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value else ""
+        """ "Today, 10:00 AM", "Thu, Dec 3, 9:30 AM" (no seconds) for the short and medium
+        formats, in the viewer's time zone and language; "long"/"full" as Babel writes them."""
+        if not value:
+            return ""
+        if fmt in ("short", "medium"):
+            return when(value)
+        return format_datetime(value, fmt)
+
+    @app.template_filter("day")
+    def _day(value: date | datetime | None) -> str:
+        """ "Today", "Tomorrow", "Yesterday" or "Thu, Dec 3" (with the year when not this
+        year), in the viewer's language; a datetime is read in the viewer's time zone."""
+        return relative_day(value) if value else ""
 
     @app.template_filter("time")
     def _time(value: datetime | None, fmt: str = "short") -> str:

@@ -12,6 +12,7 @@ from app.auth import mfa
 from app.auth.models import Role, User
 from app.auth.services import create_account
 from app.core.db import utcnow
+from app.core.display import TextSize
 from app.extensions import db
 from app.patients.models import Patient, PatientPreferences
 from app.team.models import (
@@ -152,6 +153,14 @@ def _prefs(patient: Patient, **fields) -> None:
     )
     if exists is None:
         db.session.add(PatientPreferences(patient_id=patient.id, **fields))
+        if patient.user_id is not None:
+            # What they asked for shows on their own screen (app.core.display): James reads
+            # his pages in larger text.
+            user = db.session.get(User, patient.user_id)
+            if fields.get("large_text"):
+                user.text_size = TextSize.LARGE
+            if fields.get("high_contrast"):
+                user.high_contrast = True
 
 
 def seed(password_hash: str) -> Demo:

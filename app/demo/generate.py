@@ -343,6 +343,9 @@ USER_COLUMNS = (
     "mfa_enabled_at",
     "created_at",
     "updated_at",
+    "text_size",
+    "high_contrast",
+    "reduced_motion",
 )
 
 
@@ -366,6 +369,9 @@ def _user(run: Run, uid: int, email: str, name: str, role: str, locale: str, cre
         ts if staff else None,
         ts,
         ts,
+        "standard",  # display settings (app.core.display); see _screens_follow
+        False,
+        False,
     )
 
 
@@ -455,6 +461,8 @@ class P:
     decision: bool = False
     user_id: int | None = None
     caregiver_id: int | None = None
+    #: Asked for larger text (a care preference): their own screen shows it.
+    large_text: bool = False
     grant_kind: str | None = None
     phone: str | None = None
     reminders: bool = False
@@ -818,6 +826,7 @@ def _patients(run: Run, size: int) -> None:
         _goals(run, p, out)
         _decision(run, p, out)
         _choose_reminders(run, p)
+    _screens_follow(out, people)
     run.next_id["reminder_schedules"] = sink.reserve(
         "reminder_schedules", sum(len(p.reminded) for p in people)
     )
@@ -848,6 +857,19 @@ def _patients(run: Run, size: int) -> None:
         events.extend(_audit_events(run, p))
     run.gen_seconds["audit"] += time.perf_counter() - step
     _write_audit(run, events)
+
+
+def _screens_follow(out: Tables, people: list[P]) -> None:
+    """A patient who asked for larger text reads their own pages in it (app.core.display), as
+    the migration that added display settings did for the patients there were then."""
+    large = {p.user_id for p in people if p.large_text and p.user_id}
+    if not large:
+        return
+    at = USER_COLUMNS.index("text_size")
+    out.rows["users"] = [
+        (*row[:at], "large", *row[at + 1 :]) if row[0] in large else row
+        for row in out.rows["users"]
+    ]
 
 
 def _patient_rows(run: Run, p: P, out: Tables) -> None:
@@ -883,6 +905,8 @@ def _patient_rows(run: Run, p: P, out: Tables) -> None:
         channels = ["portal"]
     if p.user_id and rng.random() < 0.3:
         channels = [*channels, "email"]
+    detailed = rng.random() < 0.2
+    p.large_text = p.age >= 70 and rng.random() < 0.4
     out.add(
         "patient_preferences",
         (
@@ -891,9 +915,9 @@ def _patient_rows(run: Run, p: P, out: Tables) -> None:
             "20:00:00.000000",
             "09:00:00.000000",
             dumps([48, 2]),
-            rng.random() < 0.2,
+            detailed,
             dumps(list(REMINDER_KINDS)),
-            p.age >= 70 and rng.random() < 0.4,
+            p.large_text,
             False,
             rng.random() < 0.01,
             rng.choice(cat.WHAT_MATTERS),

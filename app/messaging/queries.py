@@ -112,11 +112,10 @@ def patient_threads(patient_id: int, hidden: frozenset[str], page: int):
 UNREAD_CAP = 99
 
 
-def unread_total(patient_id: int, hidden: frozenset[str], user_id: int) -> int:
-    """Unread messages across all of this patient's threads the user may see (at most
-    UNREAD_CAP + 1 are counted)."""
+def unread_statement(patient_id: int, hidden: frozenset[str], user_id: int) -> sa.Select:
+    """The unread messages (ids) across this patient's threads the user may see."""
     read = sa.orm.aliased(ThreadRead)
-    return capped_count(
+    return (
         sa.select(Message.id)
         .join(Thread, Thread.id == Message.thread_id)
         .outerjoin(read, sa.and_(read.thread_id == Message.thread_id, read.user_id == user_id))
@@ -126,9 +125,14 @@ def unread_total(patient_id: int, hidden: frozenset[str], user_id: int) -> int:
             Message.internal.is_(False),
             sa.or_(Message.author_id.is_(None), Message.author_id != user_id),
             Message.created_at > sa.func.coalesce(read.last_read_at, EPOCH),
-        ),
-        UNREAD_CAP,
+        )
     )
+
+
+def unread_total(patient_id: int, hidden: frozenset[str], user_id: int) -> int:
+    """Unread messages across all of this patient's threads the user may see (at most
+    UNREAD_CAP + 1 are counted)."""
+    return capped_count(unread_statement(patient_id, hidden, user_id), UNREAD_CAP)
 
 
 # ------------------------------------------------------------------ the team inbox

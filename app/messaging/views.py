@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,11 +17,12 @@ from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
 from app.core.pagination import COUNT_CAP, cursor_args, page_arg, page_count
 from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
-from app.core.urls import id_arg
+from app.core.urls import MAX_ID, id_arg
 from app.messaging import bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm, TakeOverForm
 from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
 from app.messaging.models import Thread, ThreadStatus, Topic
+from app.patients.forms import care_language_choices
 from app.team import queries as team_queries
 
 
@@ -138,10 +141,13 @@ def _render_thread(
         current.id, include_internal=team_side, before=before
     )
     services.mark_read(current.id, current_user.id)
+    # The team's names and disciplines: the message authors' roles ("Nurse") come from it, so
+    # a member the viewer may not know about (a hidden category) is never named by role.
+    team = team_queries.care_team(patient.id, hidden())
     context = {}
     if team_side:
         context = {
-            "team": team_queries.care_team(patient.id, hidden()),
+            "team": team,
             "assign_form": AssignForm(),
             "take_over_form": TakeOverForm(formdata=None, holder=current.assignee_id),
             "note_form": note_form or NoteForm(),
@@ -149,8 +155,11 @@ def _render_thread(
             "overdue": services.is_overdue(current),
             "me": team_queries.member_for_user(current_user.id),
         }
+    pane = _pane()
     return render_template(
-        "messaging/thread.html",
+        # The desk's right pane (?pane=1): the same conversation without the page around it,
+        # through the same view, policy and audit as the page itself.
+        "messaging/_conversation.html" if pane else "messaging/thread.html",
         patient=patient,
         thread=current,
         messages=messages,
@@ -161,8 +170,16 @@ def _render_thread(
         topics=TOPIC_LABELS,
         team_side=team_side,
         confidential=Sensitivity.CONFIDENTIAL,
+        roles={a.member.user_id: a.member.discipline for a in team},
+        care_languages=dict(care_language_choices()),
+        pane=pane,
         **context,
     ), status
+
+
+def _pane() -> bool:
+    """`?pane=1`: the conversation alone, for the team inbox's right pane (static/js/desk.js)."""
+    return request.args.get("pane") == "1"
 
 
 def _thread_url(patient, thread: Thread) -> str:
@@ -252,8 +269,13 @@ def resolve(patient, thread_id: int):
     _refusals_link_back(patient, current)
     if request.form.get("reopen"):
         services.reopen(current)
+        flash(_("Opened again. The team can pick it up."), "success")
     else:
         services.resolve(current, current_user.id)
+        flash(
+            _("Marked resolved. If the patient or a helper writes again, it opens again."),
+            "success",
+        )
     return _back(patient, current)
 
 
@@ -276,6 +298,7 @@ def inbox():
     typed = (request.args.get("q") or "").strip()[:60]
     if "\x00" in typed:
         abort(400)
+    opened = _opened_conversation()  # before anything is read or recorded
     after, before = cursor_args()
     filters = {"topic": topic_value, "patient_id": patient_id}
     if typed and patient_id is None:
@@ -306,7 +329,30 @@ def inbox():
         unread=unread,
         is_overdue=services.is_overdue,
         status_open=ThreadStatus.OPEN,
+        opened=opened,
     )
+
+
+OPEN_ARG = re.compile(r"([0-9]{1,10})-([0-9]{1,10})")
+
+
+def _opened_conversation() -> dict | None:
+    """`?open=<patient id>-<thread id>`: the conversation the desk's right pane shows (the
+    address desk.js writes, so that Back and a reload show the same). Only addresses are made
+    here: the pane loads the conversation from its own page, through `patient_route` (404 when
+    it is not the viewer's). Anything else is a 404, like a bad id in the path."""
+    raw = request.args.get("open")
+    if raw in (None, ""):
+        return None
+    found = OPEN_ARG.fullmatch(raw)
+    ids = (int(found[1]), int(found[2])) if found else (0, 0)
+    if not all(1 <= i <= MAX_ID for i in ids):
+        abort(404)
+    return {
+        "key": raw,
+        "page": url_for("messaging.thread", patient_id=ids[0], thread_id=ids[1]),
+        "pane": url_for("messaging.thread", patient_id=ids[0], thread_id=ids[1], pane=1),
+    }
 
 
 @bp.app_context_processor

@@ -25,7 +25,19 @@ APP: dict = {}
 SHOTS = [
     # (file, login, path)
     ("home-phone.png", None, "/auth/login"),
-    ("maria-record-es.png", "maria", "/"),
+    # The app: Home, the plan, messages and a decision for María (Spanish), James and Ana.
+    ("maria-home-es.png", "maria", "/"),
+    ("maria-plan-es.png", "maria", "/patients/1/plan"),
+    ("maria-messages-es.png", "maria", "/patients/1/messages"),
+    ("maria-decision-es.png", "maria", "/patients/1/decisions/first"),
+    ("james-home.png", "james", "/"),
+    ("james-messages.png", "james", "/patients/2/messages"),
+    ("james-decision.png", "james", "/patients/2/decisions/first"),
+    ("james-more.png", "james", "/patients/2/more"),
+    ("ana-home.png", "ana", "/"),
+    ("ana-messages.png", "ana", "/patients/2/messages"),
+    ("ana-decision.png", "ana", "/patients/2/decisions/first"),
+    ("maria-record-es.png", "maria", "/patients/1"),
     ("who-has-seen-my-record.png", "james", "/patients/2/access-log"),
     ("caregiver-people.png", "ana", "/caregivers/"),
     ("caregiver-acting-for.png", "ana", "/patients/2"),
@@ -50,6 +62,11 @@ SHOTS = [
     ("nurse-team-grant.png", "nurse", "/patients/3/caregivers/team-grant"),
     ("leo-private-thread.png", "leo", "/patients/3/messages/4"),
     ("rosa-leo-plan-es.png", "rosa", "/patients/3/plan"),
+]
+
+WIDE_SHOTS = [
+    ("nurse-desk-inbox.png", "nurse", "/team/inbox?view=all&open=1-1"),
+    ("nurse-desk-summary.png", "nurse", "/patients/2"),
 ]
 
 
@@ -87,13 +104,29 @@ def main() -> None:
                 ctx.close()
             for name, who, path in SHOTS:
                 ctx = browser.new_context(
-                    viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+                    viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
                 )
                 page = ctx.new_page()
                 if who:
                     login(page, base, who)
+                if path.endswith("/first"):  # the first one the list links to
+                    page.goto(base + path.removesuffix("/first"))
+                    path = page.locator("main a[href*='/decisions/']").first.get_attribute("href")
                 page.goto(base + path)
-                page.screenshot(path=str(OUT / name), full_page=True)
+                # Pages with the app's fixed tab bar: the first screen, as a phone shows it
+                # (a full-page shot would paint the bar in the middle of the page).
+                full = page.locator(".tabbar").count() == 0
+                page.screenshot(path=str(OUT / name), full_page=full)
+                print("wrote", OUT / name)
+                ctx.close()
+            for name, who, path in WIDE_SHOTS:  # the care team's desk, at 1280 x 800
+                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                page = ctx.new_page()
+                login(page, base, who)
+                page.goto(base + path)
+                page.wait_for_load_state("networkidle")  # the desk fetches the open pane
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(OUT / name))
                 print("wrote", OUT / name)
                 ctx.close()
             invitation_shots(browser, base, app)
@@ -125,7 +158,7 @@ def invitation_shots(browser, base: str, app) -> None:
         ).first()
         link = re.search(r"/caregivers/accept/\S+", body.body).group(0)
     ctx = browser.new_context(
-        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+        viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
     )
     page = ctx.new_page()
     page.goto(base + link)
@@ -166,7 +199,7 @@ def type_demo_code(page, email: str) -> None:
 def mfa_shots(browser, base: str) -> None:
     """The nurse's second step at sign-in; James turning two-step sign-in on."""
     ctx = browser.new_context(
-        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+        viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
     )
     page = ctx.new_page()
     page.goto(base + "/auth/login")
@@ -178,7 +211,7 @@ def mfa_shots(browser, base: str) -> None:
     print("wrote", OUT / "mfa-code.png")
     ctx.close()
     ctx = browser.new_context(
-        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+        viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
     )
     page = ctx.new_page()
     login(page, base, "james")

@@ -116,7 +116,7 @@ def type_demo_code(live_server, page, email) -> None:
         )
         db.session.commit()
     page.fill("#code", pyotp.TOTP(DEMO_MFA_SECRET).now())
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state()
 
 

@@ -12,6 +12,8 @@ TAP_TARGETS_JS = (Path(__file__).parent / "tap_targets.js").read_text()
 PAGES = {
     "maria@demo.carecircle.test": [
         "/",
+        "/patients/1/more",
+        "/patients/1",
         "/patients/1/profile",
         "/patients/1/access-log",
         "/auth/account",
@@ -48,6 +50,8 @@ PAGES = {
         "/patients/3/messages/new",
     ],
     "ana@demo.carecircle.test": [
+        "/",
+        "/patients/2/more",
         "/caregivers/",
         "/patients/2",
         "/patients/2/today",
@@ -63,6 +67,7 @@ PAGES = {
         "/patients/2/plan/new/medication",
         "/patients/2/plan/new/appointment",
         "/patients/2/flags/2",
+        "/patients/2/flags/2/cancel-one?item_id=12",
         "/patients/2/plan/items/12/edit",
         "/patients/3/caregivers",
         "/patients/3/caregivers/team",
@@ -131,18 +136,20 @@ def test_spanish_pages_fit_too(phone, live_server, login):
 
 def test_sign_in_and_switch_language_by_thumb(phone, live_server, login):
     login(phone, "james@demo.carecircle.test")
-    assert phone.locator("h1").inner_text() == "Jim's record"
-    phone.select_option("#site-language", "es")
-    phone.click(".lang-switch button")
+    assert phone.locator("h1").inner_text() == "Hello, Jim"
+    phone.click(".tabbar a:has-text('More')")
+    phone.select_option("#more-language-select", "es")
+    phone.click("main form:has(#more-language-select) button")
     phone.wait_for_load_state()
-    assert phone.locator("h1").inner_text() == "Expediente de Jim"
+    assert phone.locator("h1").inner_text() == "Más"
     assert phone.evaluate("document.documentElement.lang") == "es"
     # the choice is remembered on the account
     phone.click("text=Cerrar sesión")
     login(phone, "james@demo.carecircle.test")
-    assert phone.locator("h1").inner_text() == "Expediente de Jim"
-    phone.select_option("#site-language", "en")
-    phone.click(".lang-switch button")
+    assert phone.locator("h1").inner_text() == "Hola, Jim"
+    phone.click(".tabbar a:has-text('Más')")
+    phone.select_option("#more-language-select", "en")
+    phone.click("main form:has(#more-language-select) button")
 
 
 def test_works_without_javascript(chromium, live_server):
@@ -154,9 +161,10 @@ def test_works_without_javascript(chromium, live_server):
     page.fill("#email", "ana@demo.carecircle.test")
     page.fill("#password", "carecircle-demo")
     page.click("button[type=submit]:has-text('Sign in')")
-    assert "People I help" in page.content()
-    page.click("text=Act for Jim")
+    # She helps one person: straight to his Home, tabs and all, without JavaScript.
     assert "Acting for Jim" in page.content()
+    page.click(".tabbar a:has-text('Plan')")
+    assert "/patients/2/plan" in page.url and "Acting for Jim" in page.content()
     context.close()
 
 

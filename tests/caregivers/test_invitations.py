@@ -171,7 +171,7 @@ def test_existing_caregiver_enters_the_code_signs_in_and_accepts_with_one_click(
     assert response.status_code == 302
     assert counts() == (before[0], before[1] + 1, before[2])  # no new account, one new grant
     people = b.get("/caregivers/").get_data(as_text=True)
-    assert "Act for Jim" in people and "Act for Maria" in people
+    assert "Open Jim's care" in people and "Open Maria's care" in people
     assert b.get(f"/patients/{james.id}/plan").status_code == 200
 
 

@@ -188,18 +188,181 @@ def test_cancel_one_cancels_that_item_and_tells_what_changed(flagged, new_browse
     team = new_browser()
     team.login(flagged["nurse"].email)
     url = f"/patients/{pid}/flags/{fid}"
-    assert team.post(f"{url}/cancel-one", {"item_id": "999999"}, form_url=url).status_code == 400
-    response = team.post(f"{url}/cancel-one", {"item_id": str(flagged["b"].id)}, form_url=url)
+    confirm = {"confirm": "1"}
+    assert (
+        team.post(f"{url}/cancel-one", {"item_id": "999999", **confirm}, form_url=url).status_code
+        == 400
+    )
+    response = team.post(
+        f"{url}/cancel-one", {"item_id": str(flagged["b"].id), **confirm}, form_url=url
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(PlanItem, flagged["b"].id).status is ItemStatus.CANCELLED
     assert db.session.get(PlanItem, flagged["a"].id).status is ItemStatus.ACTIVE
     [flag] = flags()
     assert flag.resolution is FlagResolution.CANCELLED_ONE
+    shown = team.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Cancelled: Lipid panel. The other one stays in the plan." in shown
     me = new_browser()
     me.login(flagged["patient_user"].email)
     changes = me.get(f"/patients/{pid}/changes").get_data(as_text=True)
     assert "Stopped: Lipid panel" in changes
+
+
+def stopped(item_id: int) -> int:
+    """How many "Stopped" rows What changed has for this item."""
+    from app.careplan.models import ChangeKind, PlanChange
+
+    return db.session.scalar(
+        sa.select(sa.func.count(PlanChange.id)).where(
+            PlanChange.subject_id == item_id, PlanChange.change == ChangeKind.STOPPED
+        )
+    )
+
+
+def test_cancel_this_one_asks_first_and_the_question_changes_nothing(flagged, new_browser):
+    """Issue 14: one tap on "Cancel this one" took an item out of the plan."""
+    pid, fid, b = flagged["patient"].id, flagged["flag"].id, flagged["b"]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    flag_page = team.get(url).get_data(as_text=True)
+    link = f'href="{url}/cancel-one?item_id={b.id}"'
+    assert link in flag_page.replace("&amp;", "&")
+    question = team.get(f"{url}/cancel-one?item_id={b.id}")
+    assert question.status_code == 200
+    words = question.get_data(as_text=True)
+    assert "Cancel Lipid panel?" in words
+    assert "Lipid panel from Heart Center leaves James's plan" in words
+    assert "Cholesterol test from Clinic stays in the plan." in words
+    assert 'name="confirm" value="1"' in words and "No, go back" in words
+    # The form a flag page rendered before the question existed: the question, not the act.
+    old_form = team.post(f"{url}/cancel-one", {"item_id": str(b.id)}, form_url=url)
+    assert old_form.status_code == 200 and "Cancel Lipid panel?" in old_form.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PlanItem, b.id).status is ItemStatus.ACTIVE
+    assert flags(FlagStatus.OPEN) and stopped(b.id) == 0
+
+
+def test_the_question_is_recorded_as_a_look_not_a_change(flagged, new_browser):
+    from app.core.audit import AuditEvent
+
+    pid, fid, b = flagged["patient"].id, flagged["flag"].id, flagged["b"]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    team.get(f"{url}/cancel-one?item_id={b.id}")
+    team.post(f"{url}/cancel-one", {"item_id": str(b.id)}, form_url=url)
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(
+            AuditEvent.resource == "careplan.flag", AuditEvent.patient_id == pid
+        )
+    ).all()
+    assert set(actions) == {"view"}
+
+
+def test_a_double_tap_on_yes_cancels_once_and_lands_where_the_first_did(flagged, new_browser):
+    pid, fid, b = flagged["patient"].id, flagged["flag"].id, flagged["b"]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    form = f"{url}/cancel-one?item_id={b.id}"
+    data = {"item_id": str(b.id), "confirm": "1"}
+    first = team.post(f"{url}/cancel-one", data, form_url=form)
+    second = team.post(f"{url}/cancel-one", data, form_url=form)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"] == f"/patients/{pid}"
+    assert "Already done: Lipid panel is cancelled." in team.get(
+        second.headers["Location"]
+    ).get_data(as_text=True)
+    db.session.expire_all()
+    assert stopped(b.id) == 1
+    assert db.session.get(PlanItem, flagged["a"].id).status is ItemStatus.ACTIVE
+
+
+def test_cancelling_the_other_one_after_it_was_settled_is_refused(flagged, new_browser):
+    """Two tabs: one cancelled B; the other then asks to cancel A. Both must not go."""
+    pid, fid, a, b = flagged["patient"].id, flagged["flag"].id, flagged["a"], flagged["b"]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    team.post(f"{url}/cancel-one", {"item_id": str(b.id), "confirm": "1"}, form_url=url)
+    late = team.post(f"{url}/cancel-one", {"item_id": str(a.id), "confirm": "1"}, form_url=url)
+    assert late.status_code == 409
+    assert team.get(f"{url}/cancel-one?item_id={a.id}").status_code == 409
+    db.session.expire_all()
+    assert db.session.get(PlanItem, a.id).status is ItemStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("item_id", "status"), [("", 400), ("abc", 400), ("1e3", 400), ("-1", 400), ("999999", 400)]
+)
+def test_hostile_item_ids_are_refused_and_nothing_changes(flagged, new_browser, item_id, status):
+    pid, fid = flagged["patient"].id, flagged["flag"].id
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    asked = team.get(f"{url}/cancel-one?item_id={item_id}")
+    if item_id:
+        assert asked.status_code == status
+    else:  # which one? back to the flag's page to choose
+        assert asked.status_code == 302 and asked.headers["Location"] == url
+    posted = team.post(f"{url}/cancel-one", {"item_id": item_id, "confirm": "1"}, form_url=url)
+    assert posted.status_code == status
+    assert len(flags(FlagStatus.OPEN)) == 1
+
+
+def test_without_the_csrf_token_nothing_is_cancelled(flagged, new_browser):
+    pid, fid, b = flagged["patient"].id, flagged["flag"].id, flagged["b"]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    response = team.client.post(
+        f"/patients/{pid}/flags/{fid}/cancel-one", data={"item_id": str(b.id), "confirm": "1"}
+    )
+    assert response.status_code == 400
+    assert flags(FlagStatus.OPEN)
+
+
+def test_another_patients_item_or_flag_is_not_found(flagged, new_browser, make_patient, make_org):
+    """The nurse's own patient's flag with an item of someone else; someone else's flag."""
+    pid, fid = flagged["patient"].id, flagged["flag"].id
+    other = make_patient(given="Other")
+    clinic, heart = make_org(name="C2"), make_org(name="H2")
+    theirs = lab_test(other, clinic)
+    lab_test(other, heart)
+    [their_flag] = [f for f in flags(FlagStatus.OPEN) if f.patient_id == other.id]
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    mine_with_theirs = team.post(
+        f"{url}/cancel-one", {"item_id": str(theirs.id), "confirm": "1"}, form_url=url
+    )
+    assert mine_with_theirs.status_code == 400
+    for path in (
+        f"/patients/{other.id}/flags/{their_flag.id}",
+        f"/patients/{pid}/flags/{their_flag.id}",
+    ):
+        assert team.get(f"{path}/cancel-one?item_id={theirs.id}").status_code == 404
+        answer = team.post(
+            f"{path}/cancel-one", {"item_id": str(theirs.id), "confirm": "1"}, form_url=url
+        )
+        assert answer.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(PlanItem, theirs.id).status is ItemStatus.ACTIVE
+    assert len(flags(FlagStatus.OPEN)) == 2
+
+
+def test_keep_both_says_what_happened(flagged, new_browser):
+    pid, fid = flagged["patient"].id, flagged["flag"].id
+    team = new_browser()
+    team.login(flagged["nurse"].email)
+    url = f"/patients/{pid}/flags/{fid}"
+    response = team.post(
+        f"{url}/keep-both", {"reason": "Cardiology needs its own baseline"}, form_url=url
+    )
+    shown = team.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Both stay in the plan. The reason is saved." in shown
 
 
 @pytest.mark.parametrize("who", ["patient", "caregiver", "other_team", "admin"])
@@ -227,3 +390,36 @@ def test_only_this_patients_team_settles_flags(
         == 404
     )
     assert flags(FlagStatus.OPEN)  # still open
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_two_confirmed_taps_at_the_same_instant_cancel_one_item_once(flagged, new_browser, same):
+    from tests.fixtures.browser import csrf_from
+    from tests.fixtures.concurrency import race
+
+    pid, fid, a, b = flagged["patient"].id, flagged["flag"].id, flagged["a"], flagged["b"]
+    url = f"/patients/{pid}/flags/{fid}"
+    tabs = [new_browser(), new_browser()]
+    for tab in tabs:
+        tab.login(flagged["nurse"].email)
+    targets = [b, b] if same else [b, a]
+    tokens = [
+        csrf_from(tab.get(f"{url}/cancel-one?item_id={item.id}").get_data(as_text=True))
+        for tab, item in zip(tabs, targets, strict=True)
+    ]
+    answers = race(
+        *(
+            (
+                tab.client,
+                f"{url}/cancel-one",
+                {"csrf_token": token, "item_id": str(item.id), "confirm": "1"},
+            )
+            for tab, item, token in zip(tabs, targets, tokens, strict=True)
+        )
+    )
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == ([302, 302] if same else [302, 409])
+    db.session.expire_all()
+    statuses = [db.session.get(PlanItem, item.id).status for item in (a, b)]
+    assert statuses.count(ItemStatus.CANCELLED) == 1
+    assert stopped(a.id) + stopped(b.id) == 1

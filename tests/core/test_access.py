@@ -221,7 +221,7 @@ def test_caregiver_list_shows_only_current_grants(world, new_browser):
     b = new_browser()
     b.login(world["caregiver"].email)
     html = b.get("/caregivers/").get_data(as_text=True)
-    assert "Act for James" in html
+    assert "Open James's care" in html
     assert "Maria" not in html
 
 

@@ -20,7 +20,7 @@ from app.demo.accounts import DOMAIN
 from app.demo.generate import GEN_DOMAIN, HEAVY_AUDIT_ROWS, generate
 from app.extensions import db
 from app.messaging.models import Message, Thread
-from app.patients.models import Patient
+from app.patients.models import Patient, PatientPreferences
 from app.reminders.models import ReminderSchedule
 from app.team.models import CareTeamAssignment, CareTeamMember
 
@@ -152,6 +152,23 @@ def test_a_cco_in_the_proportions_promised_with_an_intact_trail(app, runner):
     )
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
+
+    # Display settings: every generated account has them; a patient who asked for larger
+    # text reads their own pages in it, and nobody else's screen changed.
+    screens = db.session.execute(
+        sa.select(
+            User.text_size, User.high_contrast, User.reduced_motion, PatientPreferences.large_text
+        )
+        .outerjoin(Patient, Patient.user_id == User.id)
+        .outerjoin(PatientPreferences, PatientPreferences.patient_id == Patient.id)
+        .where(User.email.like(f"%@{GEN_DOMAIN}"))
+    ).all()
+    assert len(screens) == emails
+    assert {(size.value, contrast, motion) for size, contrast, motion, _ in screens} == {
+        ("standard", False, False),
+        ("large", False, False),
+    }
+    assert all((size.value == "large") == bool(large) for size, _, _, large in screens)
 
 
 def open_item(patient_id: int) -> PlanItem:

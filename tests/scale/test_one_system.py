@@ -50,7 +50,7 @@ TEXTS = 200
 TIMEOUT = 30  # seconds for any one HTTP request
 
 INBOX_LINK = re.compile(r'<a href="/team/inbox[^"]*"[^>]*>(.*?)</a>', re.S)
-PATIENT_PAGE = re.compile(r"^/patients/(\d+)$")
+PATIENT_PAGE = re.compile(r"^/patients/(\d+)/home$")  # a patient lands on their Home
 
 # Put texts in the outbox the way the app does (texting.outbox.queue_sms), due now, in a
 # process of their own, as a web request or the planner would.
@@ -366,7 +366,8 @@ def test_two_hosts_and_two_dispatchers_behave_as_one_system(scale_database, redi
         record = own_record(on_b, B)
         summary = on_b.get(f"{B}/patients/{record}")
         assert summary.status_code == 200 and "James" in summary.text
-        signed_out = on_b.post(f"{B}/auth/logout", {"csrf_token": csrf_from(summary.text)})
+        more = on_b.get(f"{B}/patients/{record}/more")  # where a patient signs out
+        signed_out = on_b.post(f"{B}/auth/logout", {"csrf_token": csrf_from(more.text)})
         assert signed_out.status_code == 302
         # The browser on A still holds the cookie: it is worthless there too.
         after = james.get(f"{A}/patients/{record}")

@@ -9,6 +9,8 @@ decision of another patient, or one whose sensitive category is hidden from the 
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,6 +37,31 @@ from app.core.privacy import Capacity, hidden
 from app.team.queries import titles as team_titles
 
 RESOURCE = "careplan.decision"
+
+#: An option's text longer than this shows its first sentence in the comparison; the whole
+#: text is behind "More about this option".
+BRIEF_AFTER = 100
+BRIEF_MIN = 25
+BRIEF_MAX = 140
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def brief(text: str | None) -> str | None:
+    """The short form of a long option text for the side-by-side comparison (its first
+    sentence, or its first words), or None when the text is short enough to show whole."""
+    text = (text or "").strip()
+    if len(text) <= BRIEF_AFTER:
+        return None
+    for end in _SENTENCE_END.finditer(text):
+        first = text[: end.end()].strip()
+        if len(first) > BRIEF_MAX or len(first) == len(text):
+            break
+        if len(first) >= BRIEF_MIN:  # not "Dr."
+            return first
+    if len(text) <= BRIEF_MAX:
+        return None  # one sentence: shown whole
+    cut = text[:BRIEF_MAX].rsplit(None, 1)[0].rstrip(" ,;:")
+    return f"{cut}…"
 
 
 def _decision_or_404(patient, decision_id: int) -> Decision:
@@ -89,6 +116,7 @@ def _render_detail(patient, decision: Decision, status: int = 200, **forms):
         "take_part": take_part,
         "manage": manage,
         "kinds": DecisionEntryKind,
+        "brief": brief,
     }
     if take_part:
         context["what_matters_form"] = forms.get("what_matters_form") or WhatMattersForm(

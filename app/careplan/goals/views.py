@@ -9,15 +9,17 @@ proposal) live in `goals.rules`; a refusal re-shows the goal page with the reaso
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.careplan.goals import bp, chart, numbers, queries, rules, services
 from app.careplan.goals.forms import CheckInForm, DeclineForm, GoalForm, StatusForm
 from app.careplan.goals.labels import ACHIEVEMENT_LABELS, LIFECYCLE_LABELS
-from app.careplan.goals.models import Goal, GoalLifecycle
+from app.careplan.goals.models import Goal, GoalCheckIn, GoalLifecycle
 from app.careplan.labels import CAPACITY_LABELS
 from app.core import idempotency
 from app.core.access import Permission, can, patient_route
@@ -31,6 +33,46 @@ LABELS = {
     "capacity": CAPACITY_LABELS,
     "sensitivity": SENSITIVITY_LABELS,
 }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the goal's number stands, for the bar at the top of the goal page."""
+
+    #: 0 to 100: the share of the target (higher is better), or of the way from the first
+    #: number to the target (lower is better). 100 only once the target is reached.
+    percent: int
+    percent_text: str
+    latest: str
+    target: str
+    #: Where it started (the oldest number of the check-ins loaded), when lower is better.
+    start: str | None
+    reached: bool
+
+
+def progress(goal: Goal, check_ins: list[GoalCheckIn]) -> Progress | None:
+    """How far the latest number has come toward the target; None without a target, a
+    direction or any number. `check_ins` are newest first."""
+    values = [c.value for c in check_ins if c.value is not None]
+    target = goal.target_value
+    if target is None or goal.higher_is_better is None or not values:
+        return None
+    latest, first = values[0], values[-1]
+    if goal.higher_is_better:
+        reached = latest >= target
+        share = latest / target if target > 0 else 0.0
+    else:
+        reached = latest <= target
+        share = (first - latest) / (first - target) if first > target else 0.0
+    percent = 100 if reached else max(0, min(99, round(share * 100)))
+    return Progress(
+        percent=percent,
+        percent_text=format_percent(percent / 100),
+        latest=numbers.format_amount(latest, goal.target_unit),
+        target=numbers.format_amount(target, goal.target_unit),
+        start=None if goal.higher_is_better else numbers.format_amount(first, goal.target_unit),
+        reached=reached,
+    )
 
 
 def _goal_or_404(patient, goal_id: int) -> Goal:
@@ -81,6 +123,7 @@ def _render_detail(patient, goal: Goal, status: int = 200, **forms):
         check_ins=check_ins[: queries.CHECK_IN_LIST],
         more_check_ins=len(check_ins) > queries.CHECK_IN_LIST,
         chart=chart.trend_chart(goal, check_ins),
+        progress=progress(goal, check_ins),
         can_edit=can_edit and goal.lifecycle_status not in rules.FINAL,
         can_check_in=can_edit and goal.lifecycle_status in rules.CHECK_IN_STATUSES,
         can_answer=can_edit and goal.lifecycle_status is GoalLifecycle.PROPOSED and _patient_side(),

@@ -1,5 +1,14 @@
-"""Plain-language names for plan item values, translated at render time."""
+"""Plain-language names for plan item values, translated at render time.
 
+A few speak about the patient ("My medicines", "They contacted you"). Those are decided when
+shown, by who reads them (`for_viewer`): the patient reads "My medicines"; a caregiver or the
+care team reads "Jim's medicines".
+"""
+
+from collections.abc import Callable
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.careplan.items.models import (
@@ -12,6 +21,22 @@ from app.careplan.items.models import (
     ReferralStatus,
     Schedule,
 )
+from app.core.privacy import Capacity, current_actor
+
+
+def for_viewer(own: Callable[[], str], other: Callable[[str], str]) -> LazyString:
+    """A label in the patient's own words (`own()`) when the patient reads their record, and
+    about them (`other(name)`, with their preferred name) when anyone else does. Outside a
+    patient's record (a job, a page about no patient) it is the patient's own words."""
+
+    def pick() -> str:
+        actor = current_actor()
+        if actor.patient is None or actor.capacity is Capacity.PATIENT:
+            return own()
+        return other(actor.patient.display_name)
+
+    return LazyString(pick)
+
 
 KIND_LABELS = {
     ItemKind.MEDICATION: _l("Medicine"),
@@ -32,12 +57,19 @@ STATUS_LABELS = {
 }
 
 AREA_LABELS = {
-    Area.PHYSICAL_HEALTH: _l("My body"),
-    Area.MEDICINES: _l("My medicines"),
-    Area.EMOTIONAL_HEALTH: _l("My feelings and mind"),
+    Area.PHYSICAL_HEALTH: for_viewer(
+        lambda: _("My body"), lambda name: _("%(name)s's body", name=name)
+    ),
+    Area.MEDICINES: for_viewer(
+        lambda: _("My medicines"), lambda name: _("%(name)s's medicines", name=name)
+    ),
+    Area.EMOTIONAL_HEALTH: for_viewer(
+        lambda: _("My feelings and mind"),
+        lambda name: _("%(name)s's feelings and mind", name=name),
+    ),
     Area.DAILY_LIVING: _l("Daily life and habits"),
     Area.HOME_FOOD_TRANSPORT: _l("Home, food and getting around"),
-    Area.TEETH: _l("My teeth"),
+    Area.TEETH: for_viewer(lambda: _("My teeth"), lambda name: _("%(name)s's teeth", name=name)),
 }
 
 OWNER_LABELS = {
@@ -49,7 +81,9 @@ OWNER_LABELS = {
 
 REFERRAL_STATUS_LABELS = {
     ReferralStatus.SENT: _l("Referral sent"),
-    ReferralStatus.CONTACTED: _l("They contacted you"),
+    ReferralStatus.CONTACTED: for_viewer(
+        lambda: _("They contacted you"), lambda name: _("They contacted %(name)s", name=name)
+    ),
     ReferralStatus.ENROLLED: _l("Signed up"),
     ReferralStatus.DECLINED: _l("Said no"),
 }
@@ -69,16 +103,28 @@ SCHEDULE_LABELS = {
     Schedule.ONCE: _l("Once"),
 }
 
-#: What the patient reads about a flag, in plain words.
+#: What the patient (or someone helping them) reads about a flag, in plain words.
 FLAG_PATIENT_TEXT = {
-    FlagKind.DUPLICATE_TEST: _l(
-        "Two of your providers ordered this test. Your care team is checking."
+    FlagKind.DUPLICATE_TEST: for_viewer(
+        lambda: _("Two of your providers ordered this test. Your care team is checking."),
+        lambda name: _(
+            "Two of %(name)s's providers ordered this test. The care team is checking.",
+            name=name,
+        ),
     ),
-    FlagKind.DUPLICATE_MEDICATION: _l(
-        "Two of your providers prescribed this medicine. Your care team is checking."
+    FlagKind.DUPLICATE_MEDICATION: for_viewer(
+        lambda: _("Two of your providers prescribed this medicine. Your care team is checking."),
+        lambda name: _(
+            "Two of %(name)s's providers prescribed this medicine. The care team is checking.",
+            name=name,
+        ),
     ),
-    FlagKind.SAME_INGREDIENT: _l(
-        "Two of your medicines have the same ingredient. Your care team is checking."
+    FlagKind.SAME_INGREDIENT: for_viewer(
+        lambda: _("Two of your medicines have the same ingredient. Your care team is checking."),
+        lambda name: _(
+            "Two of %(name)s's medicines have the same ingredient. The care team is checking.",
+            name=name,
+        ),
     ),
 }
 

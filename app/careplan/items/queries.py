@@ -16,6 +16,7 @@ from app.careplan.items.models import (
     FlagStatus,
     ItemKind,
     ItemStatus,
+    OwnerKind,
     PlanFlag,
     PlanItem,
     Schedule,
@@ -59,6 +60,7 @@ TODAY_LOADS = (
         PlanItem.referral_status,
         PlanItem.referred_to,
         PlanItem.owner_kind,
+        PlanItem.area,
         raiseload=True,
     ),
 )
@@ -236,7 +238,9 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
         (row.item_id, row.for_date)
         for row in db.session.execute(
             sa.select(TaskCompletion.item_id, TaskCompletion.for_date).where(
-                TaskCompletion.item_id.in_([i.id for i in open_items if i.kind is ItemKind.TASK]),
+                TaskCompletion.item_id.in_(
+                    [i.id for i in open_items if i.kind in (ItemKind.TASK, ItemKind.MEDICATION)]
+                ),
                 TaskCompletion.for_date.between(today, week_end),
             )
         )
@@ -276,7 +280,106 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
         "waiting": waiting,
         "zone": zone,
         "open_count": len(open_items),
+        #: Tasks and medicines ticked off today (ids).
+        "ticked_today": {item_id for item_id, day in ticks if day == today},
     }
+
+
+def _caregiver_tasks_statement(hidden: frozenset[str]) -> sa.Select:
+    key = ("caregiver_tasks", hidden)
+    found = _STATEMENTS.get(key)
+    if found is not None:
+        return found
+    today = sa.bindparam("today", type_=sa.Date)
+    due = sa.or_(
+        sa.and_(
+            PlanItem.kind == ItemKind.TASK,
+            sa.or_(
+                PlanItem.schedule == Schedule.DAILY,
+                sa.and_(
+                    PlanItem.schedule == Schedule.WEEKLY,
+                    PlanItem.weekday == sa.bindparam("weekday"),
+                ),
+                # One-time tasks: due today, or overdue until ticked off.
+                sa.and_(PlanItem.schedule == Schedule.ONCE, PlanItem.due_date <= today),
+            ),
+        ),
+        sa.and_(
+            PlanItem.kind == ItemKind.APPOINTMENT,
+            PlanItem.starts_at >= sa.bindparam("day_start"),
+            PlanItem.starts_at < sa.bindparam("day_end"),
+        ),
+        sa.and_(PlanItem.kind == ItemKind.TEST, PlanItem.due_date <= today),
+    )
+    return _STATEMENTS.setdefault(
+        key,
+        sa.select(PlanItem)
+        .where(
+            PlanItem.patient_id == sa.bindparam("patient_id"),
+            PlanItem.owner_kind == OwnerKind.CAREGIVER,
+            PlanItem.owner_caregiver_id == sa.bindparam("caregiver_id"),
+            PlanItem.status.not_in([*CLOSED_STATUSES, ItemStatus.ON_HOLD]),
+            visible(PlanItem.sensitivity, hidden),
+            due,
+        )
+        .options(*TODAY_LOADS)
+        .order_by(PlanItem.starts_at.asc().nulls_last(), PlanItem.title, PlanItem.id),
+    )
+
+
+def caregiver_tasks(
+    patient, caregiver_user_id: int, hidden: frozenset[str], today: date
+) -> list[PlanItem]:
+    """What the plan gives this caregiver to do for this patient that is due `today` (the
+    patient's calendar day) or overdue, and not done yet: for the caregiver's own list on
+    the patient's home ("Your own tasks").
+
+    Items owned by the caregiver (`OwnerKind.CAREGIVER` with `owner_caregiver_id` this user;
+    another caregiver's items are theirs), open and not on hold, in categories the viewer may
+    see (`hidden`, from `g.actor`): self-care tasks due today (daily; weekly on their weekday;
+    one-time on their day, and after it until ticked off), appointments today, tests due today
+    or before. A task ticked off for today is done (a one-time task: ticked on any day). One
+    query, and one more for the ticks when there are tasks; driven by this patient and this
+    caregiver only. Overdue first, then by time and title. Loaded like Today (`TODAY_LOADS`:
+    the row's own columns, no owner or organization).
+
+    The caller has checked access (`patient_route`) and shows these to a viewer who may see
+    the plan (VIEW_PLAN): ownership is not access.
+    """
+    zone = patient.zone
+    day_start = datetime.combine(today, time.min, zone)
+    found = list(
+        db.session.scalars(
+            _caregiver_tasks_statement(hidden),
+            {
+                "patient_id": patient.id,
+                "caregiver_id": caregiver_user_id,
+                "today": today,
+                "weekday": today.weekday(),
+                "day_start": day_start,
+                "day_end": datetime.combine(today + timedelta(days=1), time.min, zone),
+            },
+        )
+    )
+    tasks = [found_item for found_item in found if found_item.kind is ItemKind.TASK]
+    done: set[int] = set()
+    if tasks:
+        once = [task.id for task in tasks if task.schedule is Schedule.ONCE]
+        done = set(
+            db.session.scalars(
+                sa.select(TaskCompletion.item_id).where(
+                    TaskCompletion.item_id.in_([task.id for task in tasks]),
+                    sa.or_(TaskCompletion.for_date == today, TaskCompletion.item_id.in_(once)),
+                )
+            )
+        )
+
+    def overdue(plan_item: PlanItem) -> bool:
+        return plan_item.due_date is not None and plan_item.due_date < today
+
+    due = [found_item for found_item in found if found_item.id not in done]
+    due.sort(key=lambda plan_item: not overdue(plan_item))  # stable: time and title kept
+    return due
 
 
 def open_flag(patient_id: int, flag_id: int, hidden: frozenset[str]) -> PlanFlag | None:

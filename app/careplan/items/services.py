@@ -270,12 +270,13 @@ def confirm_appointment(item: PlanItem) -> None:
 
 
 def tick_task(item: PlanItem, day: date) -> bool:
-    """Mark a self-care task done for a day. Returns False if it was already ticked.
+    """Mark a self-care task done (or a medicine taken) for a day. Returns False if it was
+    already ticked.
 
     One INSERT that skips a day already ticked: two taps at once (two phones, a double tap)
     leave one tick and no error."""
-    if item.kind is not ItemKind.TASK or item.status in CLOSED_STATUSES:
-        raise RuleError(_l("Only open self-care tasks can be ticked off."))
+    if item.kind not in (ItemKind.TASK, ItemKind.MEDICATION) or item.status in CLOSED_STATUSES:
+        raise RuleError(_l("Only open self-care tasks and medicines can be ticked off."))
     inserted = db.session.scalar(
         insert(db.session, TaskCompletion)
         .values(

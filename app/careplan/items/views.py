@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,6 +31,8 @@ from app.careplan.items.labels import (
 )
 from app.careplan.items.models import (
     CLOSED_STATUSES,
+    FlagResolution,
+    FlagStatus,
     ItemKind,
     ItemStatus,
     OwnerKind,
@@ -39,11 +42,12 @@ from app.careplan.items.models import (
 )
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
-from app.core import idempotency
+from app.core import audit, idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
 from app.core.forms import EmptyForm
-from app.core.privacy import SENSITIVITY_LABELS, hidden
+from app.core.privacy import SENSITIVITY_LABELS, hidden, visible
+from app.extensions import db
 from app.team import queries as team_queries
 
 LABELS = {
@@ -77,8 +81,9 @@ def _detail_url(patient, item_id: int) -> str:
 
 
 def tickable(plan_item: PlanItem) -> bool:
-    """Patients and caregivers tick off the tasks that are theirs to do."""
-    return plan_item.kind is ItemKind.TASK and plan_item.owner_kind in (
+    """Patients and caregivers tick off the tasks (and mark the medicines taken) that are
+    theirs to do."""
+    return plan_item.kind in (ItemKind.TASK, ItemKind.MEDICATION) and plan_item.owner_kind in (
         OwnerKind.PATIENT,
         OwnerKind.CAREGIVER,
     )
@@ -156,9 +161,9 @@ def tick(patient, item_id: int):
         services.untick_task(plan_item, day)
     else:
         services.tick_task(plan_item, day)
-    return redirect(
-        url_for("careplan.items.today", patient_id=patient.id) + f"#item-{plan_item.id}"
-    )
+    # Back where the tap came from: Home or the week (a fixed choice, never a posted URL).
+    back = "patients.home_page" if request.form.get("back") == "home" else "careplan.items.today"
+    return redirect(url_for(back, patient_id=patient.id) + f"#item-{plan_item.id}")
 
 
 def _day_in_week(patient, raw: str) -> date:
@@ -183,16 +188,23 @@ def _form_context(patient):
     }
 
 
-def _new_item_defaults(patient) -> dict:
-    """A new item is the member's own: their organization, themselves, their discipline."""
+#: Kinds of item the patient does themselves: a new one is theirs to do, whoever adds it.
+SELF_CARE_KINDS = frozenset({ItemKind.TASK})
+
+
+def _new_item_defaults(patient, kind: ItemKind) -> dict:
+    """A new item comes from the member's organization and discipline. The member does it,
+    unless it is self-care: that is the patient's to do (and to tick off on Today)."""
     defaults = {"status": ItemStatus.ACTIVE.value}
+    if kind in SELF_CARE_KINDS:
+        defaults["owner"] = "patient"
     member = team_queries.member_for_user(current_user.id)
     if member is not None:
         defaults.update(
             source_organization=member.organization_id,
-            owner=f"member:{member.id}",
             discipline=member.discipline.value,
         )
+        defaults.setdefault("owner", f"member:{member.id}")
     return defaults
 
 
@@ -212,7 +224,7 @@ def new(patient, kind: str):
     form = PlanItemForm(
         item_kind,
         **_form_context(patient),
-        data=_new_item_defaults(patient) if request.method == "GET" else None,
+        data=_new_item_defaults(patient, item_kind) if request.method == "GET" else None,
     )
     if form.validate_on_submit():
         if (again := idempotency.replay(form, already=_("That was already saved."))) is not None:
@@ -313,7 +325,6 @@ def _flag_page(patient, flag: PlanFlag, status: int = 200, keep_form=None):
         patient=patient,
         flag=flag,
         keep_form=keep_form or KeepBothForm(),
-        cancel_form=CancelOneForm(),
     )
 
 
@@ -336,21 +347,96 @@ def flag_keep_both(patient, flag_id: int):
     return redirect(url_for("patients.summary", patient_id=patient.id))
 
 
-@bp.route("/patients/<int:patient_id>/flags/<int:flag_id>/cancel-one", methods=["POST"])
+@bp.route("/patients/<int:patient_id>/flags/<int:flag_id>/cancel-one", methods=["GET", "POST"])
 @patient_route(Permission.EDIT_PLAN, "careplan.flag")
 def flag_cancel_one(patient, flag_id: int):
-    flag = _flag_or_404(patient, flag_id)
-    form = CancelOneForm()
-    if not form.validate_on_submit():
-        abort(400)
+    """ "Cancel this one" asks first. GET (and a POST without confirm=1, e.g. from a flag page
+    rendered before the question existed) shows what will happen and changes nothing; only a
+    POST with confirm=1 cancels. Of two confirmed POSTs (a double tap, two tabs), the second
+    waits for the first (`_hold_open`) and, if it asked for the same, lands where the first
+    did instead of on an error; if it asked to cancel the other item, it is refused (409)."""
+    summary = url_for("patients.summary", patient_id=patient.id)
+    flag = queries.open_flag(patient.id, flag_id, hidden())
+    if flag is None and not queries.flag_settled(patient.id, flag_id):
+        abort(404)  # not this patient's flag, or no such flag
+    if request.method == "POST":
+        form = CancelOneForm()
+        if not form.validate_on_submit():
+            abort(400)
+        raw = form.item_id.data
+    else:
+        raw = request.args.get("item_id", "")
+        if not raw:  # the question is about one of the two: choose it on the flag's page
+            return redirect(
+                url_for("careplan.items.flag_detail", patient_id=patient.id, flag_id=flag_id)
+            )
+    confirmed = request.method == "POST" and request.form.get("confirm") == "1"
     try:
-        target_id = int(form.item_id.data)
+        target_id = int(raw)
     except ValueError:
         abort(400)
-    target = {flag.item_a_id: flag.item_a, flag.item_b_id: flag.item_b}.get(target_id)
+    if flag is not None and confirmed and not _hold_open(flag):
+        flag = None
+    if flag is None:  # settled, before this request or while it waited
+        done = _cancelled_for_flag(patient, flag_id, target_id) if confirmed else None
+        if done is None:
+            abort(409)
+        flash(_("Already done: %(title)s is cancelled.", title=done), "success")
+        return redirect(summary)
+    pair = {flag.item_a_id: flag.item_a, flag.item_b_id: flag.item_b}
+    target = pair.get(target_id)
     if target is None:
         abort(400)
-    on_rule_error(back=url_for("patients.summary", patient_id=patient.id))
+    if not confirmed:
+        if request.method == "POST":  # a question asked, nothing changed: a view
+            audit.record(action="view", resource="careplan.flag", patient_id=patient.id)
+        other = next(item for item_id, item in pair.items() if item_id != target_id)
+        return render(
+            "items/flag_cancel.html",
+            patient=patient,
+            flag=flag,
+            target=target,
+            other=other,
+            cancel_form=CancelOneForm(),
+        )
+    on_rule_error(back=summary)
     services.resolve_cancel_one(flag, target)
-    flash(_("Cancelled: %(title)s", title=target.title), "success")
-    return redirect(url_for("patients.summary", patient_id=patient.id))
+    flash(
+        _("Cancelled: %(title)s. The other one stays in the plan.", title=target.title), "success"
+    )
+    return redirect(summary)
+
+
+def _hold_open(flag: PlanFlag) -> bool:
+    """Hold the flag for this request if it is still open: a conditional UPDATE waits for any
+    other request settling it (the row lock on PostgreSQL, the write lock on SQLite), then
+    finds it open or not. Of two confirmed taps at once, one goes on."""
+    held = db.session.execute(
+        sa.update(PlanFlag)
+        .where(PlanFlag.id == flag.id, PlanFlag.status == FlagStatus.OPEN)
+        .values(status=FlagStatus.OPEN)
+        .execution_options(synchronize_session=False)
+    )
+    return held.rowcount == 1
+
+
+def _cancelled_for_flag(patient, flag_id: int, item_id: int) -> str | None:
+    """The title of `item_id` if this flag was settled by cancelling it (a repeated confirm),
+    else None."""
+    return db.session.scalar(
+        sa.select(PlanItem.title)
+        .join(
+            PlanFlag,
+            sa.or_(PlanFlag.item_a_id == PlanItem.id, PlanFlag.item_b_id == PlanItem.id),
+        )
+        .where(
+            PlanFlag.id == flag_id,
+            PlanFlag.patient_id == patient.id,
+            PlanFlag.status == FlagStatus.RESOLVED,
+            PlanFlag.resolution == FlagResolution.CANCELLED_ONE,
+            PlanItem.id == item_id,
+            PlanItem.patient_id == patient.id,
+            PlanItem.status == ItemStatus.CANCELLED,
+            visible(PlanItem.sensitivity, hidden()),
+        )
+    )
