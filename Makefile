@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset chaos
+.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset bench-weight chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000 (PORT=5001: another port)"
@@ -102,6 +102,9 @@ bench-sms: $(STAMP)
 
 bench-plan: $(STAMP)
 	$(BIN)/python bench/planner.py
+
+bench-weight: $(STAMP)
+	$(BIN)/python bench/page_weight.py
 
 bench-reset: $(STAMP)
 	$(BIN)/python bench/reset_timing.py
