@@ -56,6 +56,16 @@ STATUS_LABELS = {
     ItemStatus.STOPPED: _l("Stopped"),
 }
 
+#: The icon of each area of life (its colour is the CSS class area-<value>, home.css).
+AREA_ICONS = {
+    Area.PHYSICAL_HEALTH: "heart-pulse",
+    Area.MEDICINES: "pill",
+    Area.EMOTIONAL_HEALTH: "brain",
+    Area.DAILY_LIVING: "footprints",
+    Area.HOME_FOOD_TRANSPORT: "apple",
+    Area.TEETH: "smile",
+}
+
 AREA_LABELS = {
     Area.PHYSICAL_HEALTH: for_viewer(
         lambda: _("My body"), lambda name: _("%(name)s's body", name=name)

@@ -19,6 +19,7 @@ from app.careplan.items.forms import (
     form_data,
 )
 from app.careplan.items.labels import (
+    AREA_ICONS,
     AREA_LABELS,
     FLAG_PATIENT_TEXT,
     FLAG_TEAM_TEXT,
@@ -54,6 +55,7 @@ LABELS = {
     "kinds": KIND_LABELS,
     "statuses": STATUS_LABELS,
     "areas": AREA_LABELS,
+    "area_icons": AREA_ICONS,
     "owners": OWNER_LABELS,
     "referral_statuses": REFERRAL_STATUS_LABELS,
     "needs": NEED_LABELS,
