@@ -98,6 +98,10 @@ def badges(patient) -> dict[str, int]:
     if cached is not None and cached[0] == patient.id:
         return cached[1]
     actor = current_actor()
+    if actor.patient is None or actor.patient.id != patient.id:
+        # A page outside the record (the patient's account page): the tabs without counts, so
+        # nothing of the record is read where no audit row says it was.
+        return {"due": 0, "unread": 0}
     user = current_user._get_current_object()
     columns = {}
     if can(user, Permission.VIEW_PLAN, patient):

@@ -247,3 +247,12 @@ def test_staff_keep_their_own_start_page_and_no_tab_bar(home, new_browser):
     assert b.get("/").headers["Location"] == "/team/patients"
     html = b.get(f"/patients/{home.patient.id}").get_data(as_text=True)
     assert 'class="tabbar"' not in html and 'class="record-nav"' in html
+
+
+def test_outside_the_record_the_tabs_carry_no_counts(home, new_browser):
+    """The account page is not a page of the record: no audit row, so nothing of it is read."""
+    b = signed_in(new_browser, home.patient_user)
+    html = b.get("/auth/account").get_data(as_text=True)
+    assert 'class="tabbar"' in html
+    assert badge_of(html, "Home") is None and badge_of(html, "Messages") is None
+    assert badge_of(b.get(f"/patients/{home.patient.id}/home").get_data(as_text=True), "Home")
