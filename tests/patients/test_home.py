@@ -256,3 +256,18 @@ def test_outside_the_record_the_tabs_carry_no_counts(home, new_browser):
     assert 'class="tabbar"' in html
     assert badge_of(html, "Home") is None and badge_of(html, "Messages") is None
     assert badge_of(b.get(f"/patients/{home.patient.id}/home").get_data(as_text=True), "Home")
+
+
+def test_an_item_reclassified_as_sensitive_leaves_a_caregivers_home_and_counts(home, new_browser):
+    ana = signed_in(new_browser, home.helper("Ana Carter", ["plan"]))
+    url = f"/patients/{home.patient.id}/home"
+    html = ana.get(url).get_data(as_text=True)
+    assert "Walk after dinner" in html and badge_of(html, "Home") == "2"
+    home.walk.sensitivity = Sensitivity.BEHAVIORAL_HEALTH  # the team reclassifies it
+    db.session.commit()
+    html = ana.get(url).get_data(as_text=True)
+    assert "Walk after dinner" not in html
+    assert badge_of(html, "Home") == "1"
+    # The patient still sees it, and counts it.
+    james = signed_in(new_browser, home.patient_user).get(url).get_data(as_text=True)
+    assert "Walk after dinner" in james and badge_of(james, "Home") == "3"
