@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import g, render_template, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -138,53 +139,40 @@ def _active_tab(endpoint: str | None) -> str:
     return "more"
 
 
+#: The tabs in order: key, endpoint, label, icon, the permission that opens it (None: always),
+#: the badge it carries (a key of `badges`) and how that badge is spoken.
+TABS = (
+    ("home", "patients.home_page", _l("Home"), "house", None, "due", "%(num)s due today"),
+    ("plan", "careplan.items.plan", _l("Plan"), "clipboard-list", Permission.VIEW_PLAN, None, ""),
+    (
+        "messages",
+        "messaging.threads",
+        _l("Messages"),
+        "message-circle",
+        Permission.VIEW_MESSAGES,
+        "unread",
+        "%(num)s unread",
+    ),
+    ("goals", "careplan.goals.list", _l("Goals"), "target", Permission.VIEW_GOALS, None, ""),
+    ("more", "patients.more", _l("More"), "ellipsis", None, None, ""),
+)
+#: For the catalog: the spoken badges above, passed to gettext at render time.
+_SPOKEN = (_l("%(num)s due today"), _l("%(num)s unread"))
+
+
 def app_tabs(patient) -> list[Tab]:
     """Home, Plan, Messages, Goals, More: the ones this viewer may open for this patient."""
     user = current_user._get_current_object()
     counts = badges(patient)
-    cap = message_queries.UNREAD_CAP
-    tabs = [
-        Tab(
-            "home",
-            url_for("patients.home_page", patient_id=patient.id),
-            str(_l("Home")),
-            "house",
-            counts["due"],
-            str(_l("%(num)s due today", num=_capped_text(counts["due"], cap))),
-        )
-    ]
-    if can(user, Permission.VIEW_PLAN, patient):
+    tabs = []
+    for key, endpoint, label, icon, permission, badge, spoken in TABS:
+        if permission is not None and not can(user, permission, patient):
+            continue
+        count = counts[badge] if badge else 0
+        said = gettext(spoken, num=_capped_text(count, message_queries.UNREAD_CAP)) if badge else ""
         tabs.append(
-            Tab(
-                "plan",
-                url_for("careplan.items.plan", patient_id=patient.id),
-                str(_l("Plan")),
-                "clipboard-list",
-            )
+            Tab(key, url_for(endpoint, patient_id=patient.id), str(label), icon, count, said)
         )
-    if can(user, Permission.VIEW_MESSAGES, patient):
-        tabs.append(
-            Tab(
-                "messages",
-                url_for("messaging.threads", patient_id=patient.id),
-                str(_l("Messages")),
-                "message-circle",
-                counts["unread"],
-                str(_l("%(num)s unread", num=_capped_text(counts["unread"], cap))),
-            )
-        )
-    if can(user, Permission.VIEW_GOALS, patient):
-        tabs.append(
-            Tab(
-                "goals",
-                url_for("careplan.goals.list", patient_id=patient.id),
-                str(_l("Goals")),
-                "target",
-            )
-        )
-    tabs.append(
-        Tab("more", url_for("patients.more", patient_id=patient.id), str(_l("More")), "ellipsis")
-    )
     return tabs
 
 
