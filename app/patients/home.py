@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import g, render_template, url_for
+from flask import g, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -198,27 +198,11 @@ def tab_bar_patient():
 
 
 def register_globals(app) -> None:
-    from jinja2 import TemplateNotFound
-
-    def display_controls_available() -> bool:
-        try:
-            app.jinja_env.get_template("macros/display.html")
-        except TemplateNotFound:
-            return False
-        return True
-
     app.jinja_env.globals.update(
-        display_controls_available=display_controls_available,
         app_tabs=app_tabs,
         tab_bar_patient=tab_bar_patient,
-        active_tab=lambda: _active_tab(_endpoint()),
+        active_tab=lambda: _active_tab(request.endpoint),
     )
-
-
-def _endpoint() -> str | None:
-    from flask import request
-
-    return request.endpoint
 
 
 # ------------------------------------------------------------------ Home
