@@ -16,7 +16,19 @@ from flask.cli import AppGroup
 from app.auth import mfa
 from app.auth.models import User
 from app.auth.passwords import hash_password
-from app.demo import accounts, caregivers, decisions, goals, messaging, plan, reminders
+from app.demo import (
+    accounts,
+    attachments,
+    caregivers,
+    decisions,
+    goals,
+    messaging,
+    plan,
+    plan_appointments,
+    plan_medicines,
+    plan_readings,
+    reminders,
+)
 from app.demo.accounts import DEMO_PASSWORD, DOMAIN
 from app.extensions import db
 
@@ -39,6 +51,10 @@ def seed() -> bool:
     messaging.seed(people)
     goals.seed(people)
     decisions.seed(people)
+    plan_appointments.seed(people)
+    plan_medicines.seed(people)
+    plan_readings.seed(people)
+    attachments.seed(people)
     reminders.plan_next_day(people)
     db.session.flush()
     return not already

@@ -15,12 +15,13 @@ from wtforms.widgets import HiddenInput
 
 from app.core.idempotency import IdempotentForm
 from app.core.urls import MAX_ID
+from app.messaging.attachments import AttachmentFields
 from app.messaging.labels import TOPIC_LABELS
 
 BODY_MAX = 2000
 
 
-class ReplyForm(IdempotentForm):
+class ReplyForm(AttachmentFields, IdempotentForm):
     body = TextAreaField(
         _l("Your message"),
         validators=[

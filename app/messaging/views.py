@@ -18,7 +18,7 @@ from app.core.forms import EmptyForm
 from app.core.pagination import COUNT_CAP, cursor_args, page_arg, page_count
 from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
 from app.core.urls import MAX_ID, id_arg
-from app.messaging import bp, queries, services
+from app.messaging import attachments, bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm, TakeOverForm
 from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
 from app.messaging.models import Thread, ThreadStatus, Topic
@@ -87,6 +87,7 @@ def new_thread(patient):
             plan_item=plan_item,
             private=allow_private and form.private.data,
         )
+        attachments.attach_to_first(thread, form)
         url = url_for("messaging.thread", patient_id=patient.id, thread_id=thread.id)
         idempotency.remember(form, url)
         flash(_("Your message was sent to your care team."), "success")
@@ -116,12 +117,13 @@ def thread(patient, thread_id: int):
         if form.validate_on_submit():
             if (again := idempotency.replay(form)) is not None:
                 return again
-            services.add_message(
+            message = services.add_message(
                 current,
                 body=form.body.data,
                 author_id=current_user.id,
                 capacity=current_actor().capacity.value,
             )
+            attachments.attach(message, form)
             url = _thread_url(patient, current) + "#latest"
             idempotency.remember(form, url)
             if _team_side():

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.caregivers.queries import grants_in_force
-from app.careplan.items import bp, queries, services
+from app.careplan.items import bp, panels, queries, services
 from app.careplan.items.forms import (
     CancelOneForm,
     KeepBothForm,
@@ -147,6 +147,7 @@ def detail(patient, item_id: int):
         )
         if plan_item.referral_status
         else [],
+        **panels.context_for(patient, plan_item),
     )
 
 

@@ -1,0 +1,7 @@
+"""Demo data for issue 15: readings (placeholder, filled by its part)."""
+
+from __future__ import annotations
+
+
+def seed(people) -> None:
+    """Add the demo's readings data (idempotent; adds and flushes, the caller commits)."""
