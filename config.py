@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -39,15 +40,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def parse_topic_hours(value: str) -> dict[str, int]:
-    """Read "symptoms=2,medication=12" into {"symptoms": 2, "medication": 12}."""
+def parse_topic_hours(value: str, topics=None) -> dict[str, int]:
+    """Read "symptoms=2,medication=12" into {"symptoms": 2, "medication": 12}. With `topics`
+    (the known topic names), a misspelt topic fails at start-up instead of being ignored."""
     out: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in value.split(","))):
         topic, _sep, hours = part.partition("=")
+        topic = topic.strip()
         try:
-            out[topic.strip()] = int(hours)
+            out[topic] = int(hours)
         except ValueError as exc:
             raise RuntimeError(f"MESSAGE_RESPONSE_HOURS: cannot read {part!r}") from exc
+        if topics is not None and topic not in topics:
+            known = ", ".join(topics)
+            raise RuntimeError(f"MESSAGE_RESPONSE_HOURS: unknown topic {topic!r} (one of {known})")
+        if out[topic] < 1:
+            raise RuntimeError(f"MESSAGE_RESPONSE_HOURS: {part!r} must be at least 1 hour")
     return out
 
 
@@ -133,9 +141,26 @@ class Config:
     PATIENT_IDLE_MINUTES = env_int("PATIENT_IDLE_MINUTES", 30)
     SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 
-    #: The largest request body (forms; the app takes no uploads): a bigger one is a 413 before
-    #: anything reads it. Each form field is also capped at 500 kB (Flask's MAX_FORM_MEMORY_SIZE).
+    #: The largest request body (forms): a bigger one is a 413 before anything reads it. Each
+    #: form field is also capped at 500 kB (Flask's MAX_FORM_MEMORY_SIZE). The two message forms
+    #: take files too: 3 x ATTACHMENT_MAX_BYTES more (app.messaging.attachments.views).
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    # Photos and files on messages (app.messaging.attachments): stored outside the web root.
+    #: local (a directory) or s3 (any S3-style store; needs the `s3` extra, boto3).
+    ATTACHMENT_STORAGE = os.environ.get("ATTACHMENT_STORAGE", "local")
+    #: The local directory; empty: <instance>/attachments.
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
+    ATTACHMENT_S3_BUCKET = os.environ.get("ATTACHMENT_S3_BUCKET", "")
+    #: For a store that is not AWS (MinIO, Ceph...); credentials come from the environment
+    #: (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION) as boto3 reads them.
+    ATTACHMENT_S3_ENDPOINT_URL = os.environ.get("ATTACHMENT_S3_ENDPOINT_URL", "")
+    #: Largest photo or file, each (3 per message).
+    ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    #: Seconds to wait for Twilio's MMS media; a slow one is fetched later (fetch-media).
+    ATTACHMENT_FETCH_TIMEOUT_SECONDS = float(
+        os.environ.get("ATTACHMENT_FETCH_TIMEOUT_SECONDS") or 5
+    )
 
     # Accounts
     #: Wrong passwords for an account (from browsers it has not signed in on) before sign-in
@@ -224,6 +249,10 @@ class Config:
     CCO_NAME = os.environ.get("CCO_NAME", "Willamette Valley Care Partners")
     CCO_CONTACT_PHONE = os.environ.get("CCO_CONTACT_PHONE", "+15035550100")
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+    #: "Directions" on an appointment: a map search; {query} is the address, URL-encoded.
+    MAP_SEARCH_URL = os.environ.get(
+        "MAP_SEARCH_URL", "https://www.openstreetmap.org/search?query={query}"
+    )
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
@@ -240,6 +269,8 @@ class Config:
         "social_needs": ["social_services"],
         "billing": ["nursing"],
         "other": ["nursing"],
+        # "I'm not sure": the care coordinator (nursing) reads it and sends it on.
+        "not_sure": ["nursing"],
     }
     MESSAGE_RESPONSE_HOURS = {
         "symptoms": 4,
@@ -249,8 +280,11 @@ class Config:
         "social_needs": 48,
         "billing": 72,
         "other": 48,
+        "not_sure": 24,
     }
-    MESSAGE_RESPONSE_HOURS.update(parse_topic_hours(os.environ.get("MESSAGE_RESPONSE_HOURS", "")))
+    MESSAGE_RESPONSE_HOURS.update(
+        parse_topic_hours(os.environ.get("MESSAGE_RESPONSE_HOURS", ""), MESSAGE_ROUTING)
+    )
 
     # Caregiver access and age (ages are counted in the patient's time zone).
     # From this birthday on, a parent or guardian no longer sees the categories below.
@@ -290,6 +324,8 @@ class TestingConfig(Config):
     SMS_BACKEND = "outbox"
     REDIS_URL = ""
     PUBLIC_BASE_URL = "http://carecircle.test"
+    #: Never the repository's instance/: files of a test run go to the system's temp directory.
+    ATTACHMENT_DIR = str(Path(tempfile.gettempdir()) / "carecircle-test-attachments")
 
 
 class ProductionConfig(Config):

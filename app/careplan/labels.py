@@ -21,6 +21,14 @@ CAPACITY_LABELS = {
     Capacity.CARE_TEAM.value: _l("care team"),
 }
 
+#: What the patient side did, for "What changed": a marker a service puts in PlanChange.fields
+#: (items/appointments.py), shown instead of "1 detail changed".
+CHANGE_EVENT_LABELS = {
+    "appointment_confirmed": _l("Confirmed: will come"),
+    "appointment_cancelled": _l("Cancelled: cannot come"),
+    "appointment_change_asked": _l("Asked to change the time"),
+}
+
 AUDIT_RESOURCES = {
     "careplan.today": _l("Today's plan"),
     "careplan.plan": _l("Your care plan"),

@@ -6,6 +6,7 @@ from flask import render_template
 from flask_login import current_user
 
 from app.careplan import bp, changes
+from app.careplan.labels import CHANGE_EVENT_LABELS
 from app.core.access import Permission, patient_route
 from app.core.pagination import page_arg, page_count
 from app.core.privacy import hidden
@@ -28,4 +29,5 @@ def changes_page(patient):
         since=since,
         page=page,
         pages=page_count(total, changes.PER_PAGE),
+        event_labels=CHANGE_EVENT_LABELS,
     )

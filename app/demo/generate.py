@@ -1448,7 +1448,9 @@ ROUTES = {
     Topic.SOCIAL_NEEDS: (Discipline.SOCIAL_SERVICES,),
     Topic.BILLING: (Discipline.NURSING,),
     Topic.OTHER: (Discipline.NURSING,),
+    Topic.NOT_SURE: (Discipline.NURSING,),
 }
+#: "Not sure" (issue 15) is not generated: the shares, and so the generated CCO, stay as they were.
 TOPIC_SHARE = (
     (Topic.MEDICATION, 0.26),
     (Topic.APPOINTMENT, 0.22),

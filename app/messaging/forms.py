@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from app.core.idempotency import IdempotentForm
@@ -34,11 +34,45 @@ class ReplyForm(AttachmentFields, IdempotentForm):
     )
 
 
+#: The longest subject made from the message's first words (whole words, then "…").
+DERIVED_SUBJECT_MAX = 60
+SUBJECT_MAX = 160
+
+
+def derive_subject(body: str, limit: int = DERIVED_SUBJECT_MAX) -> str:
+    """A subject from the first words of a message: line breaks and runs of spaces become one
+    space, whole words only, at most `limit` characters, with "…" when the message goes on."""
+    words = " ".join(body.split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit + 1].rsplit(" ", 1)[0] if " " in words[: limit + 1] else words[:limit]
+    return cut[:limit].rstrip(" ,;:.-") + "…"
+
+
+class TopicField(SelectField):
+    """The topic select: "Choose one" first (nothing chosen for the writer), and one
+    translated error for an empty choice or a value that is not a topic."""
+
+    MESSAGE = _l("Choose what your message is about.")
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.choices if value}:
+            raise ValidationError(self.MESSAGE)
+
+
 class NewThreadForm(ReplyForm):
-    topic = SelectField(_l("What is it about?"), validators=[DataRequired()])
+    topic = TopicField(_l("What is it about?"))
     subject = StringField(
-        _l("Subject"),
-        validators=[DataRequired(_l("Give your message a short subject.")), Length(max=160)],
+        _l("Subject (if you like)"),
+        description=_l("If you leave it empty, we use the first words of your message."),
+        filters=[lambda value: " ".join(value.split()) if value else value],
+        validators=[
+            Optional(),
+            Length(
+                max=SUBJECT_MAX,
+                message=_l("A subject can be at most %(max)d characters.", max=SUBJECT_MAX),
+            ),
+        ],
     )
     item = HiddenField()
     #: Offered to a teen writing for themselves: caregivers never see the thread.
@@ -49,9 +83,15 @@ class NewThreadForm(ReplyForm):
 
     def __init__(self, *args, allow_private: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.topic.choices = [(t.value, label) for t, label in TOPIC_LABELS.items()]
+        self.topic.choices = [("", _l("Choose one"))] + [
+            (t.value, label) for t, label in TOPIC_LABELS.items()
+        ]
         if not allow_private:
             del self.private
+
+    def subject_or_derived(self) -> str:
+        """What the writer typed as the subject, or else the first words of the message."""
+        return self.subject.data or derive_subject(self.body.data or "")
 
 
 class NoteForm(FlaskForm):

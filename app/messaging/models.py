@@ -28,6 +28,8 @@ class Topic(enum.StrEnum):
     SOCIAL_NEEDS = "social_needs"
     BILLING = "billing"
     OTHER = "other"
+    #: "I'm not sure": the care coordinator (nursing) reads it and sends it on.
+    NOT_SURE = "not_sure"
 
 
 class ThreadStatus(enum.StrEnum):

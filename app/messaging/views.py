@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.models import Role
 from app.caregivers.rules import is_adolescent
 from app.careplan.items import queries as plan_queries
+from app.careplan.items.models import ItemKind, ReferralNeed
 from app.core import audit, idempotency
 from app.core.access import Permission, can, no_patient_data, patient_route, role_required
 from app.core.errors import on_rule_error
@@ -20,10 +22,25 @@ from app.core.privacy import Capacity, Sensitivity, current_actor, hidden
 from app.core.urls import MAX_ID, id_arg
 from app.messaging import attachments, bp, queries, services
 from app.messaging.forms import AssignForm, NewThreadForm, NoteForm, ReplyForm, TakeOverForm
-from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS
+from app.messaging.labels import TOPIC_LABELS, VIEW_LABELS, language_name
 from app.messaging.models import Thread, ThreadStatus, Topic
 from app.patients.forms import care_language_choices
 from app.team import queries as team_queries
+
+#: "Ask about this": the topic a plan item's question goes under, so that it reaches the
+#: people who answer that kind of question (a medicine: pharmacy, in 24 h, not the 48 h
+#: care-plan queue). A referral for a social need goes to the social services queue.
+ITEM_TOPICS = {
+    ItemKind.MEDICATION: Topic.MEDICATION,
+    ItemKind.APPOINTMENT: Topic.APPOINTMENT,
+}
+
+
+def topic_for_item(item) -> Topic:
+    if item.kind is ItemKind.REFERRAL:
+        social = item.referral_need not in (None, ReferralNeed.CLINICAL)
+        return Topic.SOCIAL_NEEDS if social else Topic.CARE_PLAN
+    return ITEM_TOPICS.get(item.kind, Topic.CARE_PLAN)
 
 
 def _thread_or_404(patient, thread_id: int) -> Thread:
@@ -71,7 +88,7 @@ def new_thread(patient):
         if plan_item is None:
             abort(404)
     if request.method == "GET" and plan_item is not None:
-        form.topic.data = Topic.CARE_PLAN.value
+        form.topic.data = topic_for_item(plan_item).value
         form.subject.data = _("Question about: %(title)s", title=plan_item.title)[:160]
         form.item.data = str(plan_item.id)
     if form.validate_on_submit():
@@ -80,7 +97,7 @@ def new_thread(patient):
         thread = services.start_thread(
             patient_id=patient.id,
             topic=Topic(form.topic.data),
-            subject=form.subject.data,
+            subject=form.subject_or_derived(),
             body=form.body.data,
             author_id=current_user.id,
             capacity=current_actor().capacity.value,
@@ -157,6 +174,17 @@ def _render_thread(
             "overdue": services.is_overdue(current),
             "me": team_queries.member_for_user(current_user.id),
         }
+    else:
+        context["expect"] = _expectation(current)
+    language = language_name(patient.language)
+    if team_side and may_reply:
+        # The reply box says which language the patient reads, and is marked as that
+        # language (the browser's spelling check, screen readers).
+        form.body.description = _reply_language_hint(language, patient.interpreter_needed)
+        form.body.render_kw = {
+            "lang": patient.language,
+            "placeholder": _("Your message in %(language)s", language=language),
+        }
     pane = _pane()
     return render_template(
         # The desk's right pane (?pane=1): the same conversation without the page around it,
@@ -177,6 +205,24 @@ def _render_thread(
         pane=pane,
         **context,
     ), status
+
+
+def _expectation(current: Thread) -> dict | None:
+    """What the patient side is told while it waits: the topic's usual answer time, or an
+    apology once the answer is late. Nothing once the team has answered (or it is closed)."""
+    if current.awaiting_since is None or current.status is not ThreadStatus.OPEN:
+        return None
+    return {"late": services.is_overdue(current), "hours": _hours(current.topic)}
+
+
+def _hours(topic: Topic) -> int:
+    return int(current_app.config["MESSAGE_RESPONSE_HOURS"][topic.value])
+
+
+def _reply_language_hint(language: str, interpreter: bool) -> str:
+    if interpreter:
+        return _("Write in %(language)s · wants an interpreter", language=language)
+    return _("Write in %(language)s", language=language)
 
 
 def _pane() -> bool:
@@ -368,3 +414,22 @@ def inbox_badge():
         return queries.needs_me_count(member) if member else 0
 
     return {"inbox_badge": count, "badge_cap": queries.BADGE_CAP}
+
+
+@bp.app_template_global("language_name")
+def _language_name(code: str) -> str:
+    return language_name(code)
+
+
+@bp.app_template_global()
+def care_language_own_name(code: str) -> str | None:
+    """The language's name for itself, from the care_languages mapping ("Español")."""
+    return dict(care_language_choices()).get(code)
+
+
+@bp.app_template_global()
+def language_cue(patient) -> bool:
+    """An inbox row shows the patient's language when it is not the reader's, or when the
+    patient wants an interpreter (a row for every English reader in English would be noise)."""
+    reader = get_locale()
+    return patient.interpreter_needed or patient.language != (reader.language if reader else "en")

@@ -16,6 +16,7 @@ from flask import g, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role
 from app.caregivers.notices import notice_of_team_grants
@@ -209,9 +210,11 @@ def register_globals(app) -> None:
 
 
 def next_appointment(patient_id: int, hidden: frozenset[str], now: datetime) -> PlanItem | None:
-    """The patient's next appointment the viewer may see (one query)."""
+    """The patient's next appointment the viewer may see (one query, with the organization
+    whose phone "Call" falls back to)."""
     return db.session.scalars(
         sa.select(PlanItem)
+        .options(joinedload(PlanItem.source_organization))
         .where(
             PlanItem.patient_id == patient_id,
             PlanItem.kind == ItemKind.APPOINTMENT,
@@ -275,11 +278,8 @@ def home_page(patient):
                 for item, done in entries
                 if item.kind is ItemKind.TASK and item.owner_kind in SELF_OWNERS
             ],
-            medicines=[
-                (item, item.id in view["ticked_today"])
-                for item in view["medicines"]
-                if item.owner_kind in SELF_OWNERS
-            ],
+            # Today's doses of the medicines the patient side takes, one row per dose.
+            medicines=[dose for dose in view["doses"] if dose.item.owner_kind in SELF_OWNERS],
             other_today=[
                 item
                 for item, _done in entries

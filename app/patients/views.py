@@ -13,6 +13,7 @@ from app.careplan.decisions import queries as decision_queries
 from app.careplan.decisions.models import DecisionStatus
 from app.careplan.goals import queries as goal_queries
 from app.careplan.items import queries as plan_queries
+from app.careplan.items import readings
 from app.careplan.items.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
 from app.careplan.items.models import ItemKind, ItemStatus
 from app.core import audit
@@ -77,6 +78,7 @@ def summary(patient):
         if team_side:  # whole rows: the dashboard also shows what is past due
             open_items = plan_queries.items(patient.id, hidden, include_closed=False, loads=())
             plan["past_due"] = _past_due(patient, open_items, now, today)
+            plan["readings"] = readings.summary_series(patient.id, hidden)
         else:
             open_items = plan_queries.open_item_titles(patient.id, hidden)
         plan.update(

@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.auth.models import User
-from app.careplan.items import services as items
+from app.careplan.items import appointments
 from app.careplan.items.models import CLOSED_STATUSES, ItemKind, PlanItem
 from app.core.access import no_patient_data
 from app.core.db import insert, utcnow
@@ -35,6 +35,7 @@ from app.core.security import CONTROL_CHARACTERS
 from app.core.urls import public_url
 from app.extensions import csrf, db
 from app.messaging import services as messaging
+from app.messaging.attachments import services as attachments
 from app.messaging.models import Message, Thread, ThreadStatus, Topic
 from app.patients.models import Patient
 from app.texting import bp, status
@@ -191,7 +192,7 @@ def inbound():
     elif word in CONFIRM_WORDS and not media:
         handled = "confirm" if _confirm_next_appointment(patient, sender) else "no_appointment"
     elif word in RESCHEDULE_WORDS and not media:
-        _ask_to_reschedule(patient, locale)
+        _ask_to_reschedule(patient, sender, locale)
         handled = "reschedule"
     elif body.strip() or media:
         _to_team(patient, body, media)
@@ -272,9 +273,9 @@ def _reply_text(handled: str, locale: str) -> str | None:
     return texts.get(handled)
 
 
-def _confirm_next_appointment(patient: Patient, sender: str) -> bool:
-    """Confirm the appointment the latest reminder to this number was about, if it is still
-    ahead; otherwise the next upcoming one."""
+def _appointment_texted_about(patient: Patient, sender: str) -> PlanItem | None:
+    """The appointment a texted C or R is about: the one the latest reminder to this number
+    was about, if it is still ahead; otherwise the next upcoming one."""
     now = utcnow()
     upcoming = (
         PlanItem.patient_id == patient.id,
@@ -282,7 +283,7 @@ def _confirm_next_appointment(patient: Patient, sender: str) -> bool:
         PlanItem.status.not_in(list(CLOSED_STATUSES)),
         PlanItem.starts_at > now,
     )
-    item = (
+    return (
         db.session.scalars(
             sa.select(PlanItem)
             .join(OutboundSms, OutboundSms.plan_item_id == PlanItem.id)
@@ -299,13 +300,25 @@ def _confirm_next_appointment(patient: Patient, sender: str) -> bool:
             sa.select(PlanItem).where(*upcoming).order_by(PlanItem.starts_at).limit(1)
         ).first()
     )
+
+
+def _confirm_next_appointment(patient: Patient, sender: str) -> bool:
+    """Confirm the appointment the text is about, with the same service as the app's button
+    (a C after a tap changes nothing)."""
+    item = _appointment_texted_about(patient, sender)
     if item is None:
         return False
-    items.confirm_appointment(item)
+    appointments.confirm(item)
     return True
 
 
-def _ask_to_reschedule(patient: Patient, locale: str) -> None:
+def _ask_to_reschedule(patient: Patient, sender: str, locale: str) -> None:
+    """An "Ask to change" without suggested days, about the appointment the text is about;
+    with no appointment ahead, a plain request to the scheduling team."""
+    item = _appointment_texted_about(patient, sender)
+    if item is not None:
+        appointments.ask_to_change(patient, item, [], None, by_text=True)
+        return
     with force_locale(locale):
         subject = _("Please help me change my appointment")
         body = _("I asked by text message to change my next appointment. Please contact me.")
@@ -321,7 +334,9 @@ def _ask_to_reschedule(patient: Patient, locale: str) -> None:
 
 def _to_team(patient: Patient, body: str, media: list[dict] | None = None) -> None:
     """Anything else goes to the team: into the patient's latest open thread, or a new one.
-    Pictures go with it (links the team sees); a picture without words says so."""
+    Pictures go with it, fetched from Twilio, checked and cleaned like an upload and stored as
+    the message's files (one Twilio does not hand over in time waits for `flask messaging
+    fetch-media`); a picture without words says so."""
     if not body.strip():
         with force_locale(recipient_locale(patient)):
             body = ngettext(
@@ -360,4 +375,4 @@ def _to_team(patient: Patient, body: str, media: list[dict] | None = None) -> No
             message
             or db.session.scalars(sa.select(Message).where(Message.thread_id == thread.id)).one()
         )
-        message.attachments = media
+        attachments.take_media(message, media)

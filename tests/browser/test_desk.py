@@ -249,6 +249,6 @@ def test_the_wide_pages_pass_axe_and_do_not_scroll_sideways(desk, live_server):
     desk.goto(f"{live_server}/patients/2")
     tops = desk.evaluate(
         "[...document.querySelectorAll('.dash-grid:not(.details) > *')]"
-        ".slice(0, 3).map(e => Math.round(e.getBoundingClientRect().left))"
+        ".map(e => Math.round(e.getBoundingClientRect().left))"
     )
     assert len(set(tops)) >= 2, tops  # side by side, not one long column

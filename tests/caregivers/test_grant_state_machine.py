@@ -13,6 +13,7 @@ table of the spec below, not from the policy under test.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import product
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from app.auth.models import Role, User, UserSession
 from app.caregivers import lifecycle
@@ -33,12 +35,22 @@ from app.caregivers.models import (
 )
 from app.careplan.decisions import services as decision_service
 from app.careplan.goals import services as goal_service
-from app.careplan.items.models import Area, FlagKind, ItemKind, OwnerKind, PlanFlag, ReferralNeed
+from app.careplan.items.models import (
+    Area,
+    FlagKind,
+    ItemKind,
+    OwnerKind,
+    PlanFlag,
+    ReadingKind,
+    ReferralNeed,
+)
 from app.core.access import Permission
 from app.core.privacy import Capacity, Sensitivity
 from app.extensions import db
 from app.messaging import services as messaging
-from app.messaging.models import Topic
+from app.messaging.attachments import services as attachment_service
+from app.messaging.attachments.processing import process
+from app.messaging.models import Message, Topic
 from app.team.models import Discipline, OrganizationKind
 from tests.fixtures.browser import signed_in
 from tests.fixtures.invitations import prove
@@ -76,6 +88,12 @@ VALUE_ARGS: dict[str, list[str]] = {
 }
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (90, 140, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
     """A wall-clock time in the patient's zone, as the UTC instant the app stores."""
     return datetime.combine(day, time(hour, minute), ZoneInfo(ZONE)).astimezone(UTC)
@@ -105,6 +123,7 @@ class World:
     goal: int
     decision: int
     thread: int
+    attachment: int
     flag: int
     invitation: int
 
@@ -196,6 +215,13 @@ def world(
             owner_member_id=member.id,
         ),
         "task": add(patient, clinic, title="Walk the dog after school"),
+        "reading": add(
+            patient,
+            clinic,
+            title="Count your steps",
+            reading_kind=ReadingKind.STEPS,
+            reading_unit="steps",
+        ),
         "education": add(
             patient,
             clinic,
@@ -278,6 +304,9 @@ def world(
         plan_item=items["appointment"],
         now=T0 - timedelta(hours=3),
     )
+    # A photo on the patient's first message: the attachment pages are walked too.
+    first = db.session.scalar(sa.select(Message).where(Message.thread_id == thread.id))
+    (picture,) = attachment_service.store(first, [process(_png())])
     invitation = CaregiverInvitation(
         patient_id=patient.id,
         invited_by_id=patient_user.id,
@@ -308,6 +337,7 @@ def world(
         goal=goal.id,
         decision=decision.id,
         thread=thread.id,
+        attachment=picture.id,
         flag=flag,
         invitation=invitation.id,
     )
@@ -365,6 +395,7 @@ def argument_values(w: World) -> dict[str, list]:
         "goal_id": [w.goal],
         "decision_id": [w.decision],
         "thread_id": [w.thread],
+        "attachment_id": [w.attachment],
         "flag_id": [w.flag],
         "grant_id": [g.id for g in w.bystander_grants],
         "invitation_id": [w.invitation],

@@ -16,6 +16,11 @@
 GET .../Messages.json?To=... lists stored messages newest first (what `find_sent` uses);
 `fail_next(..., on="list")` injects failures there instead.
 
+MMS media: `server.add_media(url, data, content_type)` serves `data` at the path of Twilio's
+media `url` (https://api.twilio.com/2010-04-01/Accounts/AC.../Messages/MM.../Media/ME...) to a
+GET with the account's basic auth, as Twilio does; anything not added is a 404.
+`server.media_requests` counts the GETs of each path.
+
 It answers HTTP/1.0 and closes every connection, so no keep-alive socket outlives a test
 (pytest turns ResourceWarning into an error).
 """
@@ -99,6 +104,9 @@ class _State:
     failures: dict[str, deque[Failure]] = field(
         default_factory=lambda: {"create": deque(), "list": deque()}
     )
+    #: path -> (bytes, content type) of each MMS media file served.
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    media_requests: dict[str, int] = field(default_factory=dict)
 
 
 def _parse_form(raw: bytes) -> dict[str, Any]:
@@ -188,8 +196,36 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(failure.status, code, failure.message, to=form.get("To", ""))
 
+    def _media(self) -> bool:
+        """GET of an MMS media file (.../Messages/MM.../Media/ME...): True when answered."""
+        fake = self.server.fake
+        path = urlsplit(self.path).path
+        parts = path.strip("/").split("/")
+        if len(parts) != 7 or parts[1] != "Accounts" or parts[5] != "Media":
+            return False
+        with fake._lock:
+            fake._state.media_requests[path] = fake._state.media_requests.get(path, 0) + 1
+            found = fake._state.media.get(path)
+        if not self._authorised(parts[2]):
+            self._record({}, 401, "unauthorised")
+            self._error(401, 20003)
+        elif found is None:
+            self._record({}, 404, "no media")
+            self._error(404, 20404)
+        else:
+            data, content_type = found
+            self._record({}, 200, "media")
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        return True
+
     def do_GET(self) -> None:
         fake = self.server.fake
+        if self._media():
+            return
         query = _parse_form(urlsplit(self.path).query.encode())
         account_sid = self._messages_path()
         if account_sid is None:
@@ -418,6 +454,17 @@ class FakeTwilioServer:
         """Message `sid` as the API shows it (the JSON of a fetch)."""
         with self._lock:
             return dict(self._state.records[sid])
+
+    def add_media(self, url: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """Serve `data` at the path of Twilio media link `url` (to the account's basic auth)."""
+        with self._lock:
+            self._state.media[urlsplit(url).path] = (data, content_type)
+
+    @property
+    def media_requests(self) -> dict[str, int]:
+        """path -> how many GETs it got (answered or not)."""
+        with self._lock:
+            return dict(self._state.media_requests)
 
     def reset(self) -> None:
         """Forget messages, requests and pending failures."""

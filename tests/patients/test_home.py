@@ -120,14 +120,24 @@ def test_done_on_home_ticks_the_task_and_comes_back_home(home, new_browser):
 def test_a_medicine_is_marked_taken_from_home(home, new_browser):
     b = signed_in(new_browser, home.patient_user)
     url = f"/patients/{home.patient.id}/home"
+    html = b.get(url).get_data(as_text=True)
+    assert 'aria-label="Mark taken: Take metformin, Once today"' in html
     response = b.post(
+        f"/patients/{home.patient.id}/plan/items/{home.pills.id}/doses",
+        {"day": home.patient.today().isoformat(), "slot": "0", "back": "home"},
+        form_url=url,
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(url)
+    html = b.get(url).get_data(as_text=True)
+    assert 'aria-label="Taken. Undo: Take metformin, Once today"' in html
+    # The old "done" tick is for self-care tasks only now.
+    refused = b.post(
         f"/patients/{home.patient.id}/plan/items/{home.pills.id}/done",
         {"day": home.patient.today().isoformat(), "back": "home"},
         form_url=url,
     )
-    assert response.status_code == 302
-    html = b.get(url).get_data(as_text=True)
-    assert 'aria-label="Mark not done: Take metformin"' in html
+    assert refused.status_code == 400
 
 
 def test_back_is_a_fixed_choice_never_a_posted_address(home, new_browser):

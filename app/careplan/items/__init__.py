@@ -7,4 +7,11 @@ bp = Blueprint("items", __name__, template_folder="templates")
 
 
 def import_views() -> None:
-    from app.careplan.items import views  # noqa: F401  (routes on bp)
+    from app.careplan.items import appointments  # routes on bp, an item panel, signals
+
+    appointments.connect_signals()
+    from app.careplan.items import (
+        medicine_views,  # noqa: F401  (doses, refills; panels)
+        readings,  # noqa: F401  (routes and a panel on bp)
+        views,  # noqa: F401  (routes on bp)
+    )

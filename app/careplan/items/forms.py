@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.careplan.items.doses import check_times, parse_times
 from app.careplan.items.labels import (
     AREA_LABELS,
     NEED_LABELS,
@@ -31,29 +32,53 @@ from app.careplan.items.models import (
     ReferralStatus,
     Schedule,
 )
+from app.careplan.items.readings import ReadingRuleFields, reading_form_data
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
-from app.core.forms import PlainDateField, PlainDateTimeField
+from app.core.forms import PlainDateField, PlainDateTimeField, phone_e164
 from app.core.idempotency import IdempotentForm
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 from app.team.labels import DISCIPLINE_LABELS
 from app.team.models import Discipline
 
+#: A task's number, unit, goal and alert rules (readings.ReadingRuleFields).
+READING_FIELDS = [
+    "reading_kind",
+    "reading_unit",
+    "goal",
+    "alert_above",
+    "alert_above2",
+    "alert_below",
+    "alert_rise",
+    "alert_rise_days",
+]
+
 #: Which kind-specific fields each kind of item uses (and requires).
 KIND_FIELDS = {
     ItemKind.MEDICATION: (
-        ["medication_name", "dose", "ingredients", "prescriber", "prescriber_name"],
+        ["medication_name", "dose", "dose_times", "ingredients", "prescriber", "prescriber_name"],
         ["medication_name", "dose"],
     ),
     ItemKind.APPOINTMENT: (
-        ["starts_at", "location", "with_whom", "preparation", "interpreter_booked"],
+        [
+            "starts_at",
+            "location",
+            "with_whom",
+            "preparation",
+            "interpreter_booked",
+            "video_url",
+            "location_phone",
+        ],
         ["starts_at", "location"],
     ),
     ItemKind.REFERRAL: (
         ["referred_to", "referral_need", "referral_status"],
         ["referred_to", "referral_need"],
     ),
-    ItemKind.TASK: (["schedule", "weekday", "due_date"], ["schedule"]),
+    ItemKind.TASK: (
+        ["schedule", "weekday", "due_date", *READING_FIELDS],
+        ["schedule"],
+    ),
     ItemKind.EDUCATION: (["resource_url"], []),
     ItemKind.TEST: (
         [
@@ -74,7 +99,7 @@ def _choices(labels: dict, blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank), *out]) if blank is not None else out
 
 
-class PlanItemForm(IdempotentForm):
+class PlanItemForm(ReadingRuleFields, IdempotentForm):
     """One form for every kind; the template shows the fields of the chosen kind."""
 
     title = StringField(
@@ -114,6 +139,13 @@ class PlanItemForm(IdempotentForm):
     prescriber_name = StringField(
         _l("Prescriber not on the team"), validators=[Optional(), Length(max=120)]
     )
+    dose_times = StringField(
+        _l("Times of day"),
+        validators=[Optional(), Length(max=100), check_times],
+        description=_l(
+            'In the patient\'s day, e.g. "08:00, 20:00". Empty: once a day, at any time.'
+        ),
+    )
 
     starts_at = PlainDateTimeField(
         _l("Date and time"),
@@ -124,6 +156,16 @@ class PlanItemForm(IdempotentForm):
     with_whom = StringField(_l("With whom"), validators=[Optional(), Length(max=120)])
     preparation = TextAreaField(_l("How to prepare"), validators=[Optional(), Length(max=1000)])
     interpreter_booked = BooleanField(_l("Interpreter booked"))
+    video_url = StringField(
+        _l("Video visit link"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Only for video visits. It must start with https://"),
+    )
+    location_phone = StringField(
+        _l("Phone of the place"),
+        validators=[Optional(), Length(max=32), phone_e164()],
+        description=_l("For the Call button. Empty: the organization's phone."),
+    )
 
     referred_to = StringField(_l("Referred to"), validators=[Optional(), Length(max=160)])
     referral_need = SelectField(_l("Kind of need"), validators=[Optional()])
@@ -215,6 +257,14 @@ class PlanItemForm(IdempotentForm):
             if self.schedule.data == "once" and not self.due_date.data:
                 self.due_date.errors = [*self.due_date.errors, _l("Choose the day it is due.")]
                 ok = False
+        if self.kind is ItemKind.APPOINTMENT and (self.video_url.data or "").strip():
+            parts = urlsplit(self.video_url.data.strip())
+            if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+                self.video_url.errors = [
+                    *self.video_url.errors,
+                    _l("Enter a web address that starts with https://"),
+                ]
+                ok = False
         if self.kind is ItemKind.EDUCATION and self.resource_url.data:
             parts = urlsplit(self.resource_url.data.strip())
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -223,6 +273,8 @@ class PlanItemForm(IdempotentForm):
                     _l("Enter a web address that starts with https://"),
                 ]
                 ok = False
+        if self.kind is ItemKind.TASK and not self.check_reading():
+            ok = False
         return ok
 
     def to_input(self, patient) -> ItemInput:
@@ -258,11 +310,14 @@ class PlanItemForm(IdempotentForm):
             ingredients=[p for p in (self.ingredients.data or "").split(",") if p.strip()],
             prescriber_member_id=number("prescriber"),
             prescriber_name=None if number("prescriber") else text("prescriber_name"),
+            dose_times=parse_times(self.dose_times.data or ""),
             starts_at=local_start.replace(tzinfo=patient.zone) if local_start else None,
             location=text("location"),
             with_whom=text("with_whom"),
             preparation=text("preparation"),
             interpreter_booked=bool(self.interpreter_booked.data),
+            video_url=text("video_url"),
+            location_phone=text("location_phone"),
             referred_to=text("referred_to"),
             referral_need=ReferralNeed(self.referral_need.data)
             if self.referral_need.data
@@ -284,6 +339,7 @@ class PlanItemForm(IdempotentForm):
                 None if number("ordering_member") else text("ordering_provider_name")
             ),
             ordered_on=self.ordered_on.data,
+            **(self.reading_values() if self.kind is ItemKind.TASK else {}),
             resource_url=text("resource_url"),
         )
 
@@ -331,6 +387,7 @@ def form_data(data: ItemInput, patient) -> dict:
         "ingredients": ", ".join(data.ingredients or []),
         "prescriber": ident(data.prescriber_member_id),
         "prescriber_name": data.prescriber_name,
+        "dose_times": ", ".join(data.dose_times or []),
         "starts_at": (
             patient.local(data.starts_at).replace(tzinfo=None) if data.starts_at else None
         ),
@@ -338,6 +395,8 @@ def form_data(data: ItemInput, patient) -> dict:
         "with_whom": data.with_whom,
         "preparation": data.preparation,
         "interpreter_booked": bool(data.interpreter_booked),
+        "video_url": data.video_url,
+        "location_phone": data.location_phone,
         "referred_to": data.referred_to,
         "referral_need": value(data.referral_need),
         "referral_status": value(data.referral_status),
@@ -349,6 +408,7 @@ def form_data(data: ItemInput, patient) -> dict:
         "ordering_member": ident(data.ordering_member_id),
         "ordering_provider_name": data.ordering_provider_name,
         "ordered_on": data.ordered_on,
+        **reading_form_data(data),
         "resource_url": data.resource_url,
     }
 

@@ -81,6 +81,16 @@ class Schedule(enum.StrEnum):
     ONCE = "once"
 
 
+class ReadingKind(enum.StrEnum):
+    """The number a self-care task asks for (readings.py: units, ranges, alerts)."""
+
+    WEIGHT = "weight"
+    BLOOD_PRESSURE = "blood_pressure"
+    BLOOD_SUGAR = "blood_sugar"
+    STEPS = "steps"
+    MOOD = "mood"
+
+
 class PlanItem(TimestampMixin, db.Model):
     """One thing in the plan. Kind-specific columns are NULL for the other kinds."""
 
@@ -131,6 +141,9 @@ class PlanItem(TimestampMixin, db.Model):
     )
     #: Free text when the prescriber is not on the care team.
     prescriber_name: Mapped[str | None] = mapped_column(sa.String(120))
+    #: Times of day to take it, "HH:MM" in the patient's day, sorted (["08:00", "20:00"]);
+    #: empty or NULL: once a day, at no fixed time. A dose's slot is its index here.
+    dose_times: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     # appointment
     starts_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -140,6 +153,13 @@ class PlanItem(TimestampMixin, db.Model):
     interpreter_booked: Mapped[bool | None] = mapped_column()
     #: When the patient confirmed the appointment (e.g. by texting C).
     patient_confirmed_at: Mapped[datetime | None] = mapped_column()
+    #: A video visit's link (https only), shown from 15 minutes before it starts.
+    video_url: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The place's phone (E.164) for "Call"; else the source organization's phone.
+    location_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: When the patient side last asked to change it; cleared when the team answers or
+    #: changes the appointment (the requests themselves: appointments.AppointmentRequest).
+    change_requested_at: Mapped[datetime | None] = mapped_column()
 
     # referral
     referral_status: Mapped[ReferralStatus | None] = mapped_column(enum_column(ReferralStatus))
@@ -152,6 +172,18 @@ class PlanItem(TimestampMixin, db.Model):
     weekday: Mapped[int | None] = mapped_column()
     #: For one-time tasks and tests: the day it is due (patient's calendar).
     due_date: Mapped[date | None] = mapped_column()
+    #: The number the task asks for (None: a plain "Done" task), in `reading_unit`.
+    reading_kind: Mapped[ReadingKind | None] = mapped_column(enum_column(ReadingKind, length=16))
+    reading_unit: Mapped[str | None] = mapped_column(sa.String(12))
+    #: The goal the readings feed as check-ins.
+    goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("goals.id", ondelete="SET NULL"))
+    #: The team's alert rules: above/below the first number (blood pressure: the top one),
+    #: above for the bottom number, and a rise of `alert_rise` within `alert_rise_days` days.
+    alert_above: Mapped[float | None] = mapped_column()
+    alert_above2: Mapped[float | None] = mapped_column()
+    alert_below: Mapped[float | None] = mapped_column()
+    alert_rise: Mapped[float | None] = mapped_column()
+    alert_rise_days: Mapped[int | None] = mapped_column()
 
     # tests and procedures
     code: Mapped[str | None] = mapped_column(sa.String(32))

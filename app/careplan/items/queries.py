@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only
 
+from app.careplan.items import doses
 from app.careplan.items.models import (
     CLOSED_STATUSES,
     Area,
@@ -56,7 +57,9 @@ TODAY_LOADS = (
         PlanItem.schedule,
         PlanItem.weekday,
         PlanItem.due_date,
+        PlanItem.reading_kind,
         PlanItem.dose,
+        PlanItem.dose_times,
         PlanItem.referral_status,
         PlanItem.referred_to,
         PlanItem.owner_kind,
@@ -234,17 +237,25 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
     start = datetime.combine(today, time.min, zone)
     end = datetime.combine(week_end + timedelta(days=1), time.min, zone)
     open_items = items(patient.id, hidden, include_closed=False, loads=TODAY_LOADS)
-    ticks = {
-        (row.item_id, row.for_date)
-        for row in db.session.execute(
-            sa.select(TaskCompletion.item_id, TaskCompletion.for_date).where(
-                TaskCompletion.item_id.in_(
-                    [i.id for i in open_items if i.kind in (ItemKind.TASK, ItemKind.MEDICATION)]
-                ),
+    # The week's task ticks and today's doses taken, in one round trip (slot -1: a tick).
+    ticks, taken = set(), set()
+    for row in db.session.execute(
+        sa.union_all(
+            sa.select(
+                TaskCompletion.item_id, TaskCompletion.for_date, sa.literal(-1).label("slot")
+            ).where(
+                TaskCompletion.item_id.in_([i.id for i in open_items if i.kind is ItemKind.TASK]),
                 TaskCompletion.for_date.between(today, week_end),
-            )
+            ),
+            doses.taken_statement(
+                [i.id for i in open_items if i.kind is ItemKind.MEDICATION], today, today
+            ),
         )
-    }
+    ):
+        if row.slot < 0:
+            ticks.add((row.item_id, row.for_date))
+        else:
+            taken.add((row.item_id, row.slot))
     days = [today + timedelta(days=n) for n in range(7)]
     due: dict[date, list] = {day: [] for day in days}
     medicines = []
@@ -277,10 +288,12 @@ def today_view(patient, hidden: frozenset[str], now: datetime | None = None) -> 
         "days": days,
         "due": due,
         "medicines": medicines,
+        #: Today's doses of those medicines (doses.Dose), in order of time.
+        "doses": doses.doses_on(medicines, taken),
         "waiting": waiting,
         "zone": zone,
         "open_count": len(open_items),
-        #: Tasks and medicines ticked off today (ids).
+        #: Tasks ticked off today (ids).
         "ticked_today": {item_id for item_id, day in ticks if day == today},
     }
 

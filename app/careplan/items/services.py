@@ -28,13 +28,13 @@ from app.careplan.items.models import (
     OwnerKind,
     PlanFlag,
     PlanItem,
+    ReadingKind,
     ReferralNeed,
     ReferralStatus,
     Schedule,
     TaskCompletion,
 )
 from app.careplan.models import ChangeKind, ChangeSubject
-from app.core import audit
 from app.core.db import insert, utcnow
 from app.core.errors import RuleError
 from app.core.privacy import Sensitivity, current_actor
@@ -67,12 +67,15 @@ class ItemInput:
     ingredients: list[str] = field(default_factory=list)
     prescriber_member_id: int | None = None
     prescriber_name: str | None = None
+    dose_times: list[str] = field(default_factory=list)
     # appointment
     starts_at: datetime | None = None
     location: str | None = None
     with_whom: str | None = None
     preparation: str | None = None
     interpreter_booked: bool | None = None
+    video_url: str | None = None
+    location_phone: str | None = None
     # referral (a missing step keeps the item's step; a new referral starts at "sent")
     referred_to: str | None = None
     referral_need: ReferralNeed | None = None
@@ -81,6 +84,14 @@ class ItemInput:
     schedule: Schedule | None = None
     weekday: int | None = None
     due_date: date | None = None
+    reading_kind: ReadingKind | None = None
+    reading_unit: str | None = None
+    goal_id: int | None = None
+    alert_above: float | None = None
+    alert_above2: float | None = None
+    alert_below: float | None = None
+    alert_rise: float | None = None
+    alert_rise_days: int | None = None
     # tests and procedures
     code: str | None = None
     code_system: str | None = None
@@ -120,6 +131,7 @@ KIND_COLUMNS = {
         "ingredients",
         "prescriber_member_id",
         "prescriber_name",
+        "dose_times",
     ),
     ItemKind.APPOINTMENT: (
         "starts_at",
@@ -127,9 +139,23 @@ KIND_COLUMNS = {
         "with_whom",
         "preparation",
         "interpreter_booked",
+        "video_url",
+        "location_phone",
     ),
     ItemKind.REFERRAL: ("referred_to", "referral_need", "referral_status"),
-    ItemKind.TASK: ("schedule", "weekday", "due_date"),
+    ItemKind.TASK: (
+        "schedule",
+        "weekday",
+        "due_date",
+        "reading_kind",
+        "reading_unit",
+        "goal_id",
+        "alert_above",
+        "alert_above2",
+        "alert_below",
+        "alert_rise",
+        "alert_rise_days",
+    ),
     ItemKind.TEST: (
         "code",
         "code_system",
@@ -176,6 +202,7 @@ def _apply(item: PlanItem, data: ItemInput) -> None:
         setattr(item, name, value)
     if item.kind is ItemKind.MEDICATION:
         item.ingredients = normalise_ingredients(item.ingredients)
+        item.dose_times = sorted(set(item.dose_times or [])) or None  # none: once, any time
 
 
 def _change_kind(before_status: ItemStatus | None, after: ItemStatus) -> ChangeKind:
@@ -213,11 +240,17 @@ def update_item(item: PlanItem, data: ItemInput) -> list[str]:
         raise RuleError(_l("This item is closed. Add a new item instead."))
     before = _snapshot(item)
     _apply(item, data)
-    return _saved(item, before)
+    changed = _saved(item, before)
+    if changed and item.kind is ItemKind.APPOINTMENT:
+        item.change_requested_at = None  # the team changed it: the patient's ask is answered
+        if "starts_at" in changed:
+            item.patient_confirmed_at = None  # a new time is confirmed anew
+    return changed
 
 
-def _saved(item: PlanItem, before: dict) -> list[str]:
-    """Record the change an edit made (if any), re-check the flags and tell the reminders."""
+def _saved(item: PlanItem, before: dict, event: str | None = None) -> list[str]:
+    """Record the change an edit made (if any), re-check the flags and tell the reminders.
+    `event` names what the patient side did (changes.EVENT_LABELS), for "What changed"."""
     after = _snapshot(item)
     changed = [name for name in TRACKED_FIELDS if before.get(name) != after[name]]
     if not changed:
@@ -229,7 +262,7 @@ def _saved(item: PlanItem, before: dict) -> list[str]:
         subject_id=item.id,
         change=_change_kind(before.get("status"), item.status),
         title=item.title,
-        fields=changed,
+        fields=changed + ([event] if event else []),
     )
     refresh_flags(item.patient_id)
     plan_item_changed.send(item, added=False, fields=changed)
@@ -257,26 +290,14 @@ def advance_referral(item: PlanItem, status: ReferralStatus) -> None:
     _saved(item, before)
 
 
-def confirm_appointment(item: PlanItem) -> None:
-    """The patient confirmed they will come (e.g. by texting C)."""
-    item.patient_confirmed_at = utcnow()
-    db.session.flush()
-    audit.record(
-        action="update",
-        resource=changes.AUDIT_RESOURCES[ChangeSubject.ITEM],
-        resource_id=item.id,
-        patient_id=item.patient_id,
-    )
-
-
 def tick_task(item: PlanItem, day: date) -> bool:
-    """Mark a self-care task done (or a medicine taken) for a day. Returns False if it was
-    already ticked.
+    """Mark a self-care task done for a day. Returns False if it was already ticked.
+    (Medicines are marked taken per dose: `doses.take`.)
 
     One INSERT that skips a day already ticked: two taps at once (two phones, a double tap)
     leave one tick and no error."""
-    if item.kind not in (ItemKind.TASK, ItemKind.MEDICATION) or item.status in CLOSED_STATUSES:
-        raise RuleError(_l("Only open self-care tasks and medicines can be ticked off."))
+    if item.kind is not ItemKind.TASK or item.status in CLOSED_STATUSES:
+        raise RuleError(_l("Only open self-care tasks can be ticked off."))
     inserted = db.session.scalar(
         insert(db.session, TaskCompletion)
         .values(

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.caregivers.queries import grants_in_force
-from app.careplan.items import bp, panels, queries, services
+from app.careplan.items import bp, panels, queries, readings, services
 from app.careplan.items.forms import (
     CancelOneForm,
     KeepBothForm,
@@ -83,9 +83,9 @@ def _detail_url(patient, item_id: int) -> str:
 
 
 def tickable(plan_item: PlanItem) -> bool:
-    """Patients and caregivers tick off the tasks (and mark the medicines taken) that are
-    theirs to do."""
-    return plan_item.kind in (ItemKind.TASK, ItemKind.MEDICATION) and plan_item.owner_kind in (
+    """Patients and caregivers tick off the tasks that are theirs to do (medicines are marked
+    taken dose by dose: `doses`)."""
+    return plan_item.kind is ItemKind.TASK and plan_item.owner_kind in (
         OwnerKind.PATIENT,
         OwnerKind.CAREGIVER,
     )
@@ -188,6 +188,7 @@ def _form_context(patient):
         "organizations": team_queries.organizations(),
         "team": team_queries.care_team(patient.id, hidden()),
         "caregivers": grants_in_force(patient_id=patient.id),
+        "goals": readings.goal_choices(patient.id, hidden()),
     }
 
 
