@@ -4,11 +4,15 @@ the pharmacy queue for the demo pharmacist (Dev Sharma) to answer."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 import sqlalchemy as sa
 from flask_babel import force_locale
 
 from app.careplan.items import refills
+from app.careplan.items.doses import MedicationDose
 from app.careplan.items.models import ItemKind, PlanItem
+from app.core.db import utcnow
 from app.core.privacy import Actor, Capacity, acting_as
 from app.extensions import db
 
@@ -51,4 +55,40 @@ def seed(people) -> None:
                 author_id=user.id,
                 capacity=Capacity.PATIENT.value,
             )
+    for patient, item, missed in (
+        (people.patients["maria"], metformin, {(2, 1), (5, 1)}),  # two evening doses forgotten
+        (james, blood_thinner, {(4, 0)}),
+    ):
+        if item is not None:
+            _history(patient, item, people.users[_key(people, patient)].id, missed)
     db.session.flush()
+
+
+def _key(people, patient) -> str:
+    return next(key for key, p in people.patients.items() if p.id == patient.id)
+
+
+def _history(patient, item: PlanItem, user_id: int, missed: set[tuple[int, int]]) -> None:
+    """The last six days of doses (today is left for the demo walk), but the `missed` ones
+    ((days ago, slot)), so the 7-day strip on the medicine has something to say. The medicine
+    has been in the plan for weeks."""
+    if db.session.scalar(sa.select(MedicationDose.id).where(MedicationDose.item_id == item.id)):
+        return
+    item.created_at = min(item.created_at or utcnow(), utcnow() - timedelta(days=45))
+    today = patient.today()
+    for back in range(1, 7):
+        day = today - timedelta(days=back)
+        for slot, at in enumerate(item.dose_times or ["09:00"]):
+            if (back, slot) in missed:
+                continue
+            hour, minute = (int(part) for part in at.split(":"))
+            taken_at = datetime.combine(day, time(hour, minute), tzinfo=patient.zone)
+            db.session.add(
+                MedicationDose(
+                    item_id=item.id,
+                    for_date=day,
+                    slot=slot,
+                    taken_by_id=user_id,
+                    taken_at=taken_at.astimezone(UTC) + timedelta(minutes=7),
+                )
+            )

@@ -81,6 +81,8 @@ PAGES = [
     Page("text reminders", MARIA, "/patients/1/reminders", "es"),
     Page("preferences", MARIA, "/patients/1/preferences/edit", "es"),
     Page("profile", MARIA, "/patients/1/profile", "es"),
+    Page("a new message", JAMES, "/patients/2/messages/new"),
+    Page("a new message", MARIA, "/patients/1/messages/new", "es"),
     Page("a decision, acting for Jim", ANA, link_on("/patients/2/decisions", "knee")),
     Page("a decision, care team", NURSE, link_on("/patients/2/decisions", "knee")),
     Page("a new decision, care team", NURSE, "/patients/2/decisions/new"),

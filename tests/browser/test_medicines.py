@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from tests.browser.test_mobile import check_page
 
-METFORMIN = "li.dose-row:has-text('metformina')"
+# One row per dose; a second dose of the same medicine shows only its time, so rows are found
+# by their button, which names the medicine.
+METFORMIN = "li.dose-row:has(button[aria-label*='metformina'])"
 
 
 def test_maria_marks_metformin_taken_from_home_and_undoes_one(phone, live_server, login):

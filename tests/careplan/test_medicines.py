@@ -180,7 +180,7 @@ def test_today_lists_the_doses_and_the_medicine_page_shows_the_week(world, new_b
     page = b.page(f"/patients/{world.patient.id}/plan/items/{world.pills.id}")
     strip = page[page.index('class="dose-strip"') :]
     strip = strip[: strip.index("</ol>")]
-    texts = re.findall(r'<span class="strip-text">(.*?)</span>\s*</li>', strip, re.S)
+    texts = re.findall(r'<span class="strip-text[^"]*">(.*?)</span>\s*</li>', strip, re.S)
     texts = [re.sub(r"<[^>]+>.*?</span>", "", t).strip() for t in texts]
     # Oldest first: 4 days with nothing, both two days ago, one of two yesterday, and today
     # (one of two so far) not yet over.
