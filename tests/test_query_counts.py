@@ -1,5 +1,7 @@
 """Pages run a fixed number of queries whatever the amount of data (no N+1)."""
 
+import sqlalchemy as sa
+
 from app.auth.models import Role, User
 from app.caregivers.models import Scope
 from app.extensions import db
@@ -215,3 +217,112 @@ def test_the_team_summary_dashboard_does_not_grow_with_the_record(
     # badge, the audit row (head, insert; and the chain lock on PostgreSQL), the readings
     # card (one LIMITed query, issue 15)
     assert small <= 21
+
+
+def test_acting_on_the_plan_costs_the_same_with_a_long_history(
+    make_patient, make_org, make_member, assign, new_browser, count_queries
+):
+    """A medicine's page (doses, the 7-day strip, refills), a reading task's page and its entry
+    form (the last readings, alerts, the goal), an appointment's page and a thread with photos:
+    the same queries with no history as with weeks of doses, readings and pictures."""
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from PIL import Image
+
+    from app.careplan.items.doses import MedicationDose
+    from app.careplan.items.models import ItemKind, ReadingKind
+    from app.careplan.items.readings import Reading
+    from app.messaging import services as messaging
+    from app.messaging.attachments import services as attachment_service
+    from app.messaging.attachments.processing import process
+    from app.messaging.models import Message, Topic
+    from tests.fixtures.plan import add
+
+    patient = make_patient()
+    user = db.session.get(User, patient.user_id)
+    clinic = make_org(name="Clinic")
+    nurse = make_member()
+    assign(patient, nurse, coordinator=True)
+    pills = add(
+        patient,
+        clinic,
+        kind=ItemKind.MEDICATION,
+        title="Take metformin",
+        medication_name="metformin",
+        dose="500 mg",
+        dose_times=["08:00", "20:00"],
+    )
+    weigh = add(
+        patient, clinic, title="Weigh in", reading_kind=ReadingKind.WEIGHT, reading_unit="kg"
+    )
+    visit = add(
+        patient,
+        clinic,
+        kind=ItemKind.APPOINTMENT,
+        title="Check-up",
+        starts_at=datetime.now(UTC) + timedelta(days=3),
+        location="Clinic, 1 Main St",
+    )
+    thread = messaging.start_thread(
+        patient_id=patient.id,
+        topic=Topic.SYMPTOMS,
+        subject="Ankles",
+        body="Swollen ankles",
+        author_id=user.id,
+        capacity="patient",
+    )
+    db.session.commit()
+    b = new_browser()
+    b.login(user.email)
+    base = f"/patients/{patient.id}"
+    urls = [
+        f"{base}/plan/items/{pills.id}",
+        f"{base}/plan/items/{weigh.id}",
+        f"{base}/plan/items/{weigh.id}/reading",
+        f"{base}/plan/items/{visit.id}",
+        f"{base}/messages/{thread.id}",
+        f"{base}/home",
+    ]
+    today = patient.today()
+
+    def history(days) -> None:
+        for back in days:
+            day = today - timedelta(days=back)
+            db.session.add_all(
+                [MedicationDose(item_id=pills.id, for_date=day, slot=slot) for slot in (0, 1)]
+            )
+            db.session.add(
+                Reading(
+                    patient_id=patient.id,
+                    item_id=weigh.id,
+                    for_date=day,
+                    value=80 + back / 10,
+                    unit="kg",
+                    capacity="patient",
+                )
+            )
+        db.session.commit()
+
+    history([1])  # a day of history: the pages as they look once in use
+    for url in urls:
+        b.get(url)
+    small = [queries_for(count_queries, b, url) for url in urls]
+
+    history(range(2, 40))
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 90, 60)).save(picture, "PNG")
+    for n in range(5):
+        message = messaging.add_message(
+            thread, body=f"Picture {n}", author_id=user.id, capacity="patient"
+        )
+        attachment_service.store(message, [process(picture.getvalue())] * 3)
+    first = db.session.scalar(sa.select(Message).where(Message.thread_id == thread.id))
+    attachment_service.store(first, [process(picture.getvalue())])
+    db.session.commit()
+    large = [queries_for(count_queries, b, url) for url in urls]
+    assert large == small, list(zip(urls, small, large, strict=True))
+    # The medicine: + its doses of the week and its refill; the reading task: + its readings,
+    # their alerts and the goal; the thread: + the photos of the page's messages (one query).
+    caps = [10, 10, 7, 8, 11, 14]
+    assert all(count <= cap for count, cap in zip(small, caps, strict=True)), small

@@ -62,11 +62,19 @@ SHOTS = [
     ("nurse-team-grant.png", "nurse", "/patients/3/caregivers/team-grant"),
     ("leo-private-thread.png", "leo", "/patients/3/messages/4"),
     ("rosa-leo-plan-es.png", "rosa", "/patients/3/plan"),
+    # Acting on the plan (item ids of the demo: María's check-up 4, James's blood thinner 11,
+    # his heart check-up 14, his weigh-in 15).
+    ("maria-appointment-es.png", "maria", "/patients/1/plan/items/4"),
+    ("james-medicine.png", "james", "/patients/2/plan/items/11"),
+    ("james-weigh-in.png", "james", "/patients/2/plan/items/15/reading"),
+    ("ana-ask-to-change.png", "ana", "/patients/2/plan/items/14/appointment/change"),
+    ("james-ankles-photo.png", "james", "/patients/2/messages/3"),
 ]
 
 WIDE_SHOTS = [
     ("nurse-desk-inbox.png", "nurse", "/team/inbox?view=all&open=1-1"),
     ("nurse-desk-summary.png", "nurse", "/patients/2"),
+    ("pharmacist-desk-refill.png", "pharmacist", "/team/inbox?view=all&open=2-5"),
 ]
 
 
