@@ -16,6 +16,7 @@ from app.careplan.items.readings import AlertRule, AlertStatus, Reading, Reading
 from app.core.audit import AuditEvent
 from app.core.privacy import Sensitivity
 from app.extensions import db
+from app.team.models import Discipline
 from tests.fixtures.browser import signed_in
 from tests.fixtures.plan import add
 
@@ -335,7 +336,7 @@ def test_above_and_below_rules(world, new_browser, item, values, rule):
 
 
 def test_the_inbox_lists_the_members_own_patients_flags_and_one_of_two_nurses_marks_seen(
-    world, new_browser
+    world, new_browser, make_member, assign
 ):
     w = world["w"]
     b = signed_in(new_browser, w.patient_user)
@@ -347,6 +348,12 @@ def test_the_inbox_lists_the_members_own_patients_flags_and_one_of_two_nurses_ma
     assert "Readings to look at" in inbox
     assert "Weight 121 kg on" in inbox and "above the team's limit of 120 kg" in inbox
     assert "Readings to look at" not in other.get("/team/inbox").get_data(as_text=True)
+    # On the patient's team, but a pharmacist: readings are for nursing and primary care.
+    pharmacist = make_member(Discipline.PHARMACY, org=w.org, name="Team Pharmacist")
+    assign(w.patient, pharmacist)
+    db.session.commit()
+    pharmacy = signed_in(new_browser, db.session.get(type(w.member_user), pharmacist.user_id))
+    assert "Readings to look at" not in pharmacy.get("/team/inbox").get_data(as_text=True)
     alert = db.session.scalar(sa.select(ReadingAlert))
     seen_url = f"/patients/{w.patient.id}/reading-alerts/{alert.id}/seen"
     # the other patient's nurse, the patient and a caregiver cannot mark it

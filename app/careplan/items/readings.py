@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -580,6 +580,11 @@ def inbox_alerts(member_id: int) -> tuple[list[InboxAlert], int]:
     ], total
 
 
+def reading_disciplines() -> list[str]:
+    """Who sees "Readings to look at" (read from the config each time)."""
+    return current_app.config["MESSAGE_ROUTING"]["symptoms"]
+
+
 @bp.app_context_processor
 def reading_alerts_for_inbox():
     """`inbox_reading_alerts()` for the team's inbox (messaging/_inbox_alerts.html)."""
@@ -588,7 +593,9 @@ def reading_alerts_for_inbox():
         if not current_user.is_authenticated or current_user.role is not Role.CARE_TEAM:
             return [], 0
         member = team_queries.member_for_user(current_user.id)
-        if member is None:
+        # Readings go to those who answer how a patient feels (the "symptoms" topic's
+        # disciplines: nursing and primary care), not to the pharmacist or the dentist.
+        if member is None or member.discipline.value not in reading_disciplines():
             return [], 0
         return inbox_alerts(member.id)
 
