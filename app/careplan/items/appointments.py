@@ -606,16 +606,12 @@ def appointment_confirm(patient, item_id: int):
     return redirect(back)
 
 
-@bp.route(
-    "/patients/<int:patient_id>/plan/items/<int:item_id>/appointment/cancel",
-    methods=["GET", "POST"],
-)
-@patient_route(Permission.MANAGE_APPOINTMENTS, "careplan.item")
-def appointment_cancel(patient, item_id: int):
+def _patient_side_form(patient, item_id: int, form, template: str, act, sent: str):
+    """Can't make it / Ask to change: the form, its replay, the rules, the act, the message.
+    `act(item)` does the change; `sent` is what the patient side is told."""
     item = _appointment_or_404(patient, item_id)
     on_rule_error(back=_detail_url(patient, item_id))
     _require_patient_side()
-    form = CancelForm()
     valid = form.validate_on_submit()
     # A repeat of a submit that went through lands where the first did, before the rules
     # look at an appointment that first submit already changed.
@@ -624,25 +620,47 @@ def appointment_cancel(patient, item_id: int):
     if request.method == "POST":
         _require_actionable(item)
     if valid:
-        cancel(patient, item, CancelReason(form.reason_choice.data), _clean(form.reason.data))
+        act(item)
         idempotency.remember(form, _detail_url(patient, item_id))
-        flash(
-            _("Cancelled. Your team will contact you about another time.")
-            if current_actor().capacity is Capacity.PATIENT
-            else _(
-                "Cancelled. The team will contact %(name)s about another time.",
-                name=patient.display_name,
-            ),
-            "success",
-        )
+        flash(sent, "success")
         return redirect(_detail_url(patient, item_id))
     return _render(
-        "items/appointment_cancel.html",
+        template,
         422 if form.is_submitted() else 200,
         patient=patient,
         item=item,
         form=form,
         closed=not actionable(item),  # a page left open: it says so, and offers no form
+    )
+
+
+def _for_viewer(own: str, third_person: str) -> str:
+    """What the patient is told, or the same in the third person for a caregiver."""
+    return own if current_actor().capacity is Capacity.PATIENT else third_person
+
+
+@bp.route(
+    "/patients/<int:patient_id>/plan/items/<int:item_id>/appointment/cancel",
+    methods=["GET", "POST"],
+)
+@patient_route(Permission.MANAGE_APPOINTMENTS, "careplan.item")
+def appointment_cancel(patient, item_id: int):
+    form = CancelForm()
+    return _patient_side_form(
+        patient,
+        item_id,
+        form,
+        "items/appointment_cancel.html",
+        lambda item: cancel(
+            patient, item, CancelReason(form.reason_choice.data), _clean(form.reason.data)
+        ),
+        _for_viewer(
+            _("Cancelled. Your team will contact you about another time."),
+            _(
+                "Cancelled. The team will contact %(name)s about another time.",
+                name=patient.display_name,
+            ),
+        ),
     )
 
 
@@ -652,36 +670,17 @@ def appointment_cancel(patient, item_id: int):
 )
 @patient_route(Permission.MANAGE_APPOINTMENTS, "careplan.item")
 def appointment_change(patient, item_id: int):
-    item = _appointment_or_404(patient, item_id)
-    on_rule_error(back=_detail_url(patient, item_id))
-    _require_patient_side()
     form = ChangeForm(today=patient.today())
-    valid = form.validate_on_submit()
-    # A repeat of a submit that went through lands where the first did, before the rules
-    # look at an appointment that first submit already changed.
-    if valid and (again := idempotency.replay(form, already=_("That was already sent."))):
-        return again
-    if request.method == "POST":
-        _require_actionable(item)
-    if valid:
-        ask_to_change(patient, item, form.suggested(), _clean(form.note.data))
-        idempotency.remember(form, _detail_url(patient, item_id))
-        flash(
-            _("Sent. Your team will contact you about a new time.")
-            if current_actor().capacity is Capacity.PATIENT
-            else _(
-                "Sent. The team will contact %(name)s about a new time.", name=patient.display_name
-            ),
-            "success",
-        )
-        return redirect(_detail_url(patient, item_id))
-    return _render(
+    return _patient_side_form(
+        patient,
+        item_id,
+        form,
         "items/appointment_change.html",
-        422 if form.is_submitted() else 200,
-        patient=patient,
-        item=item,
-        form=form,
-        closed=not actionable(item),  # a page left open: it says so, and offers no form
+        lambda item: ask_to_change(patient, item, form.suggested(), _clean(form.note.data)),
+        _for_viewer(
+            _("Sent. Your team will contact you about a new time."),
+            _("Sent. The team will contact %(name)s about a new time.", name=patient.display_name),
+        ),
     )
 
 
