@@ -126,7 +126,16 @@ class Config:
     SQLALCHEMY_RECORD_QUERIES = False
 
     # Languages shipped. Each one must have a complete catalog (CI checks it).
-    LANGUAGES = {"en": "English", "es": "Español"}
+    # Each is named in its own language (the switcher shows it so); Arabic reads right to left.
+    LANGUAGES = {
+        "en": "English",
+        "es": "Español",
+        "vi": "Tiếng Việt",
+        "ru": "Русский",
+        "zh": "中文",
+        "ar": "العربية",
+        "so": "Soomaali",
+    }
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/Los_Angeles"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

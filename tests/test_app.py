@@ -138,7 +138,7 @@ def test_server_errors_are_friendly_and_translated(app, client):
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "RuntimeError" not in html and "Traceback" not in html
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
 
 
 def test_healthz_answers_ok_without_the_database_or_a_cookie(client, count_queries):

@@ -101,9 +101,13 @@ ATTRS = (
 )
 
 
+#: Icons that point one way: mirrored when the page reads right to left (a11y.css).
+DIRECTIONAL = frozenset({"arrow-right", "chevron-left", "chevron-right", "send", "log-out"})
+
+
 def icon(name: str, cls: str = "") -> Markup:
     """A decorative icon (hidden from screen readers: the text next to it says what it is)."""
-    classes = f"icon {cls}".strip()
+    classes = f"icon {'icon-dir ' if name in DIRECTIONAL else ''}{cls}".strip()
     href = f"{url_for('static', filename='icons/sprite.svg')}#i-{name}"
     return Markup(  # noqa: S704 - every value in it is escaped
         f'<svg class="{escape(classes)}" aria-hidden="true" focusable="false">'

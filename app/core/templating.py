@@ -133,6 +133,9 @@ def register(app: Flask) -> None:
             "Permission": Permission,
             "languages": current_app.config["LANGUAGES"],
             "current_locale": str(get_locale()),
+            # Arabic reads right to left: <html dir> mirrors the layout (the CSS uses logical
+            # properties) and the icons that point (icons.DIRECTIONAL).
+            "text_direction": "rtl" if get_locale().character_order == "right-to-left" else "ltr",
             "record_patient": actor.patient,
             "acting_for": actor.acting_for,
             # The patient reads their own record: copy says "you"; anyone else reads it in the

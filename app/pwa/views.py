@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from babel import Locale
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 
@@ -83,7 +84,8 @@ def manifest():
 def _offline_page(lang: str) -> Asset:
     def build() -> Asset:
         with force_locale(lang):
-            body = render_template("pwa/offline.html", lang=lang).encode()
+            direction = "rtl" if Locale.parse(lang).character_order == "right-to-left" else "ltr"
+            body = render_template("pwa/offline.html", lang=lang, direction=direction).encode()
         return Asset(body, digest_of(body), "text/html")
 
     return registry().memo(f"offline-{lang}", build, key=request.script_root)

@@ -621,7 +621,7 @@ def test_chart_without_a_target_has_no_target_line(world, new_browser):
     page = text(me.get(goal_url(patient, goal)))
     assert page.count('class="goal-point"') == 1
     assert "stroke-dasharray" not in page
-    assert "1 check-in with a number: 20 minutes" in page
+    assert "One check-in with a number: 20 minutes" in page
 
 
 @pytest.mark.parametrize(

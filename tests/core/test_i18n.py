@@ -5,6 +5,7 @@ import pytest
 from app.auth.models import Role, User
 from app.core.cli import catalog_problems
 from app.extensions import db
+from config import Config
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
@@ -13,13 +14,13 @@ def test_browser_language_is_used_when_nothing_else_is_known(client):
     html = client.get("/auth/login", headers={"Accept-Language": "es-MX,es;q=0.9"}).get_data(
         as_text=True
     )
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert "Iniciar sesión" in html
 
 
 def test_unsupported_browser_language_falls_back_to_english(client):
     html = client.get("/auth/login", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert "Sign in to CareCircle" in html
 
 
@@ -30,7 +31,7 @@ def test_cookie_beats_browser_and_switcher_sets_it(browser):
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"
     html = browser.get("/auth/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
 
 
 def test_user_preference_beats_cookie_and_browser(browser, make_user):
@@ -38,7 +39,7 @@ def test_user_preference_beats_cookie_and_browser(browser, make_user):
     browser.client.set_cookie("cc_lang", "en")
     browser.login(user.email)
     html = browser.get("/caregivers/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert "Personas a las que ayudo" in html or 'lang="es"' in html
 
 
@@ -67,11 +68,11 @@ def test_error_pages_are_translated(client):
     response = client.get("/no/such/page", headers={"Accept-Language": "es"})
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert "Page not found" not in html
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", list(Config.LANGUAGES))
 def test_catalog_is_complete(lang, tmp_path):
     """Fails on any untranslated, fuzzy or missing string (the same check as CI's
     `flask translate check`)."""

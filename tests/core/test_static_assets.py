@@ -378,7 +378,7 @@ def test_the_offline_page_in_english_holds_nothing_about_anybody(client):
     response = client.get("/offline/en")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert "You are offline" in html
     assert "Your care plan will be here when you are back online." in html
     assert 'href="tel:911"' in html and 'href="tel:988"' in html
@@ -389,7 +389,7 @@ def test_the_offline_page_in_english_holds_nothing_about_anybody(client):
 
 def test_the_offline_page_in_spanish(client):
     html = client.get("/offline/es").get_data(as_text=True)
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert "Está sin conexión" in html
     assert "Su plan de atención estará aquí cuando vuelva a tener conexión." in html
     assert "En una emergencia, llame al" in html

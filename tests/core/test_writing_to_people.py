@@ -28,7 +28,9 @@ def test_a_patient_is_written_to_in_their_own_accounts_language_then_their_care_
     user.locale = "en"
     assert recipient_locale(patient) == "en"  # they chose English for CareCircle
     user.locale = None
-    patient.language = "vi"  # a care language we do not ship yet
+    patient.language = "vi"  # every care language is an interface language now
+    assert recipient_locale(patient) == "vi"
+    patient.language = "tl"  # one we do not ship (Tagalog): English
     assert recipient_locale(patient) == "en"
     assert recipient_locale(None) == "en"
 

@@ -84,16 +84,26 @@ def trend_chart(
         y_labels.append((y_of(min(values)), format_number(min(values))))
     target = goal.target_value
     first, last = points[0], points[-1]
-    summary = ngettext(
-        "%(num)d check-in with a number: %(first)s on %(first_when)s.",
-        "%(num)d check-ins with a number, from %(first)s on %(first_when)s "
-        "to %(last)s on %(last_when)s.",
-        len(points),
-        first=first.value,
-        first_when=first.when,
-        last=last.value,
-        last_when=last.when,
-    )
+    if len(points) == 1:
+        summary = _(
+            "One check-in with a number: %(first)s on %(first_when)s.",
+            first=first.value,
+            first_when=first.when,
+        )
+    else:
+        # Every plural form names the first and the last: in many languages the form for
+        # "one" also serves 21, 31... (and in some, every number).
+        summary = ngettext(
+            "%(num)d check-in with a number, from %(first)s on %(first_when)s "
+            "to %(last)s on %(last_when)s.",
+            "%(num)d check-ins with a number, from %(first)s on %(first_when)s "
+            "to %(last)s on %(last_when)s.",
+            len(points),
+            first=first.value,
+            first_when=first.when,
+            last=last.value,
+            last_when=last.when,
+        )
     if target is not None:
         summary += " " + _(
             "The target is %(target)s.", target=format_amount(target, goal.target_unit)
