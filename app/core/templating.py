@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_timezone_location, get_timezone_name
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import (
     format_date,
@@ -75,6 +75,18 @@ def relative_day(value: date | datetime) -> str:
 def when(value: datetime) -> str:
     """A day and a time without seconds: "Today, 10:00 AM"."""
     return str(_l("%(day)s, %(time)s", day=relative_day(value), time=format_time(value, "short")))
+
+
+def zone_name(zone: str) -> str:
+    """A time zone in the reader's language: "Pacific Time (Los Angeles)", "hora del Pacífico
+    (Los Ángeles)"; the city tells apart zones with one generic name (Denver and Phoenix)."""
+    locale = get_locale() or "en"
+    try:
+        generic = get_timezone_name(zone, "long", locale=locale, zone_variant="generic")
+        city = get_timezone_location(zone, locale=locale, return_city=True)
+    except (LookupError, ValueError):
+        return zone.replace("_", " ")
+    return f"{generic} ({city})"
 
 
 def _translations():
@@ -161,6 +173,8 @@ def register(app: Flask) -> None:
         if fmt in ("short", "medium"):
             return when(value)
         return format_datetime(value, fmt)
+
+    app.add_template_filter(zone_name, "zone")
 
     @app.template_filter("day")
     def _day(value: date | datetime | None) -> str:

@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.forms import MultiCheckboxField
+from app.core.templating import zone_name
 from app.core.text import plain_name
 
 #: Time zones offered in the form: the US ones patients of an Oregon CCO live in first.
@@ -29,7 +30,7 @@ COMMON_TIMEZONES = [
 
 def timezone_choices() -> list[tuple[str, str]]:
     zones = available_timezones()
-    return [(zone, zone.replace("_", " ")) for zone in COMMON_TIMEZONES if zone in zones]
+    return [(zone, zone_name(zone)) for zone in COMMON_TIMEZONES if zone in zones]
 
 
 def care_language_choices() -> list[tuple[str, str]]:

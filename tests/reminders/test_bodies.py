@@ -4,6 +4,7 @@ name nothing; texts fit one SMS segment where the language's characters allow.""
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -90,3 +91,36 @@ def test_segment_counting():
     assert bodies.segments("€" * 80) == 1  # extension characters count twice
     assert bodies.segments("á" * 70) == 1  # á is not GSM-7: UCS-2, 70 a segment
     assert bodies.segments("á" * 71) == 2
+
+
+PURPOSES = (
+    "appointment",
+    "medication",
+    "task",
+    "goal",
+    "caregiver_appointment",
+    "caregiver",
+    "team_replied",
+    "number_changed",
+)
+
+
+@pytest.mark.parametrize("locale", ["en", "es", "vi", "ru", "zh", "ar", "so"])
+def test_every_text_in_every_language_is_whole_discreet_and_within_its_budget(app, locale):
+    """Every text in each shipped language: filled in (no placeholder left), the keywords
+    people reply with kept in Latin letters, nothing named in a discreet text, and at most two
+    segments (a language written outside GSM-7 has 70 characters a segment: UCS-2)."""
+    assert locale in app.config["LANGUAGES"]
+    with app.test_request_context():
+        for purpose in PURPOSES:
+            for detailed in (False, True) if purpose in PURPOSES[:4] else (False,):
+                body = render(purpose, locale, detailed)
+                assert "%(" not in body and "{" not in body, body
+                assert bodies.segments(body) <= 2, (purpose, locale, len(body), body)
+                if not detailed:
+                    assert not any(secret in body for secret in SECRETS), body
+                if purpose == "appointment":  # the letters to reply with, on their own
+                    for keyword in ("C", "R"):
+                        assert re.search(rf"(?<![A-Za-z]){keyword}(?![A-Za-z])", body), body
+        code = bodies.code(locale=locale, code="482913", minutes=10)
+        assert "482913" in code and bodies.segments(code) == 1, code
