@@ -14,6 +14,8 @@ DEMO_LOGINS = {
     "rosa@demo.carecircle.test": "Leo",
     "nurse@demo.carecircle.test": "Carter",
     "admin@demo.carecircle.test": "Administration",
+    "lan@demo.carecircle.test": "Xin chào, Lan",  # she reads Vietnamese
+    "minh@demo.carecircle.test": "Acting for Lan",  # her son reads English
 }
 
 
@@ -31,7 +33,7 @@ def test_seed_is_idempotent(seeded, runner):
     assert "nothing to do" in result.output
     assert counts() == first
     assert first["Organization"] >= 6  # the CCO and its organizations
-    assert first["Patient"] == 3
+    assert first["Patient"] == 4
 
 
 def test_demo_content(seeded):
@@ -233,3 +235,22 @@ def test_make_demo_with_a_port_serves_there(tmp_path):
     assert make()[-1] == "run --host 127.0.0.1 port=5000"
     env["FLASK_RUN_PORT"] = "5003"  # flask's own variable, set in the shell, is kept
     assert make()[-1] == "run --host 127.0.0.1 port=5003"
+
+
+def test_lan_and_her_son_get_their_texts_each_in_their_own_language(seeded):
+    """Lan reads Vietnamese, Minh (who gets her reminders) English: the same appointment's
+    texts go to each in their language, Minh's naming only her first name."""
+    from app.texting.models import OutboundSms
+
+    lan = db.session.scalar(sa.select(Patient).where(Patient.given_name == "Lan"))
+    minh = db.session.scalar(sa.select(User).where(User.email == "minh@demo.carecircle.test"))
+    texts = db.session.scalars(
+        sa.select(OutboundSms).where(OutboundSms.purpose == "appointment")
+    ).all()
+    to_lan = [t for t in texts if t.to_number == lan.mobile_phone]
+    to_minh = [t for t in texts if t.to_number == minh.mobile_phone]
+    assert to_lan and to_minh
+    assert {t.locale for t in to_lan} == {"vi"} and {t.locale for t in to_minh} == {"en"}
+    assert all("quý vị có hẹn" in t.body for t in to_lan)
+    assert all(t.body.startswith("CareCircle: Lan has an appointment") for t in to_minh)
+    assert not any("Khám" in t.body or "Okafor" in t.body for t in texts if t in to_minh)

@@ -22,6 +22,7 @@ from app.demo import (
     caregivers,
     decisions,
     goals,
+    languages,
     messaging,
     plan,
     plan_appointments,
@@ -44,7 +45,8 @@ def seed() -> bool:
     already = (
         db.session.scalar(sa.select(User.id).where(User.email == f"admin@{DOMAIN}")) is not None
     )
-    people = accounts.seed(hash_password(DEMO_PASSWORD))
+    password_hash = hash_password(DEMO_PASSWORD)
+    people = accounts.seed(password_hash)
     caregivers.seed(people)
     plan.seed(people)
     reminders.seed(people)
@@ -55,6 +57,7 @@ def seed() -> bool:
     plan_medicines.seed(people)
     plan_readings.seed(people)
     attachments.seed(people)
+    languages.seed(people, password_hash)  # Lan reads Vietnamese, her son Minh English
     reminders.plan_next_day(people)
     db.session.flush()
     return not already

@@ -69,6 +69,9 @@ SHOTS = [
     ("james-weigh-in.png", "james", "/patients/2/plan/items/15/reading"),
     ("ana-ask-to-change.png", "ana", "/patients/2/plan/items/14/appointment/change"),
     ("james-ankles-photo.png", "james", "/patients/2/messages/3"),
+    # Lan reads Vietnamese; her son Minh reads English.
+    ("lan-home-vi.png", "lan", "/"),
+    ("minh-home.png", "minh", "/"),
 ]
 
 WIDE_SHOTS = [
