@@ -74,6 +74,13 @@ SHOTS = [
     ("minh-home.png", "minh", "/"),
 ]
 
+#: Right to left: James's pages with his interface language set to Arabic for the shot.
+RTL_SHOTS = [
+    ("james-home-ar.png", "james", "/patients/2/home"),
+    ("james-medicine-ar.png", "james", "/patients/2/plan/items/11"),
+    ("james-new-message-ar.png", "james", "/patients/2/messages/new"),
+]
+
 WIDE_SHOTS = [
     ("nurse-desk-inbox.png", "nurse", "/team/inbox?view=all&open=1-1"),
     ("nurse-desk-summary.png", "nurse", "/patients/2"),
@@ -140,6 +147,7 @@ def main() -> None:
                 page.screenshot(path=str(OUT / name))
                 print("wrote", OUT / name)
                 ctx.close()
+            rtl_shots(browser, base)
             invitation_shots(browser, base, app)
             mfa_shots(browser, base)
             browser.close()
@@ -178,6 +186,36 @@ def invitation_shots(browser, base: str, app) -> None:
     page.screenshot(path=str(OUT / "invitation-code.png"), full_page=True)
     print("wrote", OUT / "invitation-code.png")
     ctx.close()
+
+
+def rtl_shots(browser, base: str) -> None:
+    """Arabic reads right to left: the layout, the tab bar and the arrows mirror."""
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+
+    def set_locale(email: str, locale: str | None) -> None:
+        with APP["app"].app_context():
+            db.session.execute(sa.update(User).where(User.email == email).values(locale=locale))
+            db.session.commit()
+
+    for name, who, path in RTL_SHOTS:
+        email = f"{who}@demo.carecircle.test"
+        with APP["app"].app_context():
+            before = db.session.scalar(sa.select(User.locale).where(User.email == email))
+        set_locale(email, "ar")
+        try:
+            ctx = browser.new_context(
+                viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
+            )
+            page = ctx.new_page()
+            login(page, base, who)
+            page.goto(base + path)
+            page.screenshot(path=str(OUT / name))
+            print("wrote", OUT / name)
+            ctx.close()
+        finally:
+            set_locale(email, before)
 
 
 def login(page, base: str, who: str) -> None:
