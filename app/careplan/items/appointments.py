@@ -161,6 +161,18 @@ def _when(patient: Patient, item: PlanItem) -> str:
 # ------------------------------------------------------------------ services
 
 
+def _on_what_changed(item: PlanItem, event: str) -> None:
+    """What the patient side did to the appointment, on "What changed" in words."""
+    changes.record(
+        patient_id=item.patient_id,
+        subject=ChangeSubject.ITEM,
+        subject_id=item.id,
+        change=ChangeKind.CHANGED,
+        title=item.title,
+        fields=[event],
+    )
+
+
 def confirm(item: PlanItem) -> bool:
     """The patient will come. One conditional UPDATE: a second tap (or a texted C after a tap)
     finds it confirmed and changes nothing. Returns False when it already was. Nobody on the
@@ -182,14 +194,7 @@ def confirm(item: PlanItem) -> bool:
         return False
     item.patient_confirmed_at = now
     db.session.flush()
-    changes.record(
-        patient_id=item.patient_id,
-        subject=ChangeSubject.ITEM,
-        subject_id=item.id,
-        change=ChangeKind.CHANGED,
-        title=item.title,
-        fields=[CONFIRMED],
-    )
+    _on_what_changed(item, CONFIRMED)
     return True
 
 
@@ -310,14 +315,7 @@ def ask_to_change(
         )
     item.change_requested_at = utcnow()
     db.session.flush()
-    changes.record(
-        patient_id=item.patient_id,
-        subject=ChangeSubject.ITEM,
-        subject_id=item.id,
-        change=ChangeKind.CHANGED,
-        title=item.title,
-        fields=[CHANGE_ASKED],
-    )
+    _on_what_changed(item, CHANGE_ASKED)
     return _request(
         patient, item, thread, RequestKind.CHANGE, None, note, suggested or None, author_id
     )
