@@ -23,6 +23,7 @@ DOMAINS = (
     "texting",
     "admin",
     "pwa",
+    "fhir",
 )
 
 

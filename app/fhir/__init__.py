@@ -1,0 +1,18 @@
+"""HL7 FHIR R4 interoperability: import care plans from EHRs (inbound.py, import_api.py, cli.py),
+export and a read API at /fhir (outbound.py, views.py), integration clients with bearer tokens
+(clients.py)."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir", template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.extensions import csrf
+    from app.fhir import import_api, views  # noqa: F401  (routes)
+
+    csrf.exempt(bp)  # bearer tokens, never cookies, on /fhir (see clients.py)
+    app.register_blueprint(bp)
+    from app.fhir import cli
+
+    cli.register(app)

@@ -1,0 +1,1 @@
+"""The FHIR read API and export (helper F fills this in)."""
