@@ -13,14 +13,16 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset bench-weight chaos
+.PHONY: help demo serve pseudo outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset bench-weight bench-fhir chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000 (PORT=5001: another port)"
 	@echo "make test   - ruff, catalog check and the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make pseudo - the demo in the pseudo-locale (choose English): words without ⟦markers⟧ are not translatable"
 	@echo "make outbox - the demo's newest emails and texts, with their links and codes"
 	@echo "make chaos  - texts under kills, provider faults and races (PostgreSQL and SQLite)"
 	@echo "make bench  - every page under gunicorn + wrk, as a ratio to /healthz (docs/performance.md)"
+	@echo "make bench-fhir - Synthea bundles imported per second (SQLite; BENCH_PG_URL=... PostgreSQL too)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
@@ -31,6 +33,13 @@ $(STAMP): pyproject.toml
 
 translations: $(STAMP)
 	$(BIN)/flask translate compile
+
+# The demo in the pseudo-locale: choose English, and every translated string shows in
+# ⟦markers⟧; any word without them was never wrapped in _() (README, "Developing").
+PSEUDO_DIR := $(CURDIR)/instance/pseudo
+pseudo: seed
+	$(BIN)/flask translate pseudo $(PSEUDO_DIR)
+	$(BIN)/flask --app "app:create_app(None, {'BABEL_TRANSLATION_DIRECTORIES': '$(PSEUDO_DIR)'})" run --host 127.0.0.1
 
 migrate: $(STAMP)
 	$(BIN)/flask db upgrade
@@ -108,6 +117,11 @@ bench-weight: $(STAMP)
 
 bench-reset: $(STAMP)
 	$(BIN)/python bench/reset_timing.py
+
+# FHIR import: Synthea bundles per second, new and unchanged (docs/performance.md); PostgreSQL too
+# with BENCH_PG_URL=postgresql://... (a throwaway schema).
+bench-fhir: $(STAMP)
+	BENCH_PG_URL="$(BENCH_PG_URL)" $(BIN)/python bench/fhir_import.py
 
 # Texting under crashes, faults and races, on PostgreSQL (PG_TEST_URL) and SQLite: a table of
 # queued / received / lost / duplicated / worker crashes per scenario (docs/texting.md).

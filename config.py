@@ -154,6 +154,8 @@ class Config:
     #: form field is also capped at 500 kB (Flask's MAX_FORM_MEMORY_SIZE). The two message forms
     #: take files too: 3 x ATTACHMENT_MAX_BYTES more (app.messaging.attachments.views).
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    #: The largest Bundle `POST /fhir` takes (app.fhir.import_api): a bigger one is a 413.
+    FHIR_MAX_BUNDLE_BYTES = env_int("FHIR_MAX_BUNDLE_BYTES", 5 * 1024 * 1024)
 
     # Photos and files on messages (app.messaging.attachments): stored outside the web root.
     #: local (a directory) or s3 (any S3-style store; needs the `s3` extra, boto3).
@@ -193,6 +195,10 @@ class Config:
     FRESH_AUTH_MINUTES = env_int("FRESH_AUTH_MINUTES", 10)
     #: Following short links (/r/<code>), per address: a person taps a few, a guesser many.
     SHORT_LINK_RATE_LIMIT = os.environ.get("SHORT_LINK_RATE_LIMIT", "30 per minute")
+    #: Requests per FHIR integration client (per token) to /fhir (app.fhir.clients).
+    FHIR_RATE_LIMIT = os.environ.get("FHIR_RATE_LIMIT", "600 per minute")
+    #: "Download my data" per signed-in user (app.fhir.download).
+    FHIR_DOWNLOAD_RATE_LIMIT = os.environ.get("FHIR_DOWNLOAD_RATE_LIMIT", "10 per hour")
     INVITATION_MAX_AGE_HOURS = env_int("INVITATION_MAX_AGE_HOURS", 72)
     # How long a patient's invitation to a caregiver works (the link is single use).
     CAREGIVER_INVITE_HOURS = env_int("CAREGIVER_INVITE_HOURS", 72)

@@ -14,7 +14,7 @@ from app.core.forms import MultiCheckboxField, PlainDateField, language_choices,
 from app.core.text import plain_name
 from app.extensions import db
 from app.patients.forms import care_language_choices, timezone_choices
-from app.team.labels import DISCIPLINE_LABELS
+from app.team.labels import DISCIPLINE_LABELS, ROLE_LABELS
 from app.team.models import Organization
 
 #: The longest account name (users.full_name).
@@ -108,9 +108,12 @@ class InvitePatientForm(_AccountForm):
 
 class InviteTeamMemberForm(_PersonForm):
     organization = SelectField(_l("Organization"), coerce=int, validators=[DataRequired()])
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose their role."))])
     discipline = SelectField(_l("Discipline"), validators=[DataRequired()])
     title = StringField(
-        _l("Job title"), validators=[DataRequired(_l("Enter a job title.")), Length(max=120)]
+        _l("Job title (optional)"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("In their own words, shown under the role: e.g. Clinical Pharmacist."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -118,6 +121,9 @@ class InviteTeamMemberForm(_PersonForm):
         self.organization.choices = [
             (org.id, org.name)
             for org in db.session.scalars(sa.select(Organization).order_by(Organization.name))
+        ]
+        self.role.choices = [("", _l("Choose one"))] + [
+            (r.value, label) for r, label in ROLE_LABELS.items()
         ]
         self.discipline.choices = [(d.value, label) for d, label in DISCIPLINE_LABELS.items()]
 

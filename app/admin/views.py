@@ -39,7 +39,7 @@ from app.core.urls import id_arg
 from app.extensions import db
 from app.patients import queries as patient_queries
 from app.patients.models import Patient
-from app.team.models import CareTeamMember, Discipline
+from app.team.models import CareRole, CareTeamMember, Discipline
 from app.texting.labels import PURPOSE_LABELS
 from app.texting.models import OutboundSms
 
@@ -155,7 +155,8 @@ def invite_team_member():
                 user_id=user.id,
                 organization_id=form.organization.data,
                 discipline=Discipline(form.discipline.data),
-                title=form.title.data.strip(),
+                role=CareRole(form.role.data),
+                title=(form.title.data or "").strip(),
             )
         )
         db.session.flush()

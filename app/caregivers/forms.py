@@ -23,8 +23,8 @@ from app.auth import services as auth_services
 from app.auth.forms import SetPasswordForm
 from app.auth.models import Role, User
 from app.caregivers import rules
-from app.caregivers.labels import KIND_LABELS, SCOPE_LABELS
-from app.caregivers.models import GrantKind
+from app.caregivers.labels import KIND_LABELS, RELATION_LABELS, SCOPE_LABELS
+from app.caregivers.models import GrantKind, Relation
 from app.caregivers.queries import current_grant
 from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
 from app.core.idempotency import IdempotentForm
@@ -55,6 +55,45 @@ def last_day_problem(day: date | None, today: date, keep: date | None = None):
             years=MAX_YEARS_AHEAD,
         )
     return None
+
+
+def relation_choices() -> list[tuple[str, object]]:
+    return [("", _l("Choose one"))] + [(r.value, label) for r, label in RELATION_LABELS.items()]
+
+
+class _RelationFields:
+    """How the caregiver is related to the patient: a choice shown in everyone's language,
+    with the patient's own words kept for "Other (say who)"."""
+
+    relationship_other = StringField(
+        _l("If other, say who they are"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=60)],
+        description=_l("For example: godmother, or stepson."),
+    )
+
+    def _init_relation(self) -> None:
+        self.relationship.choices = relation_choices()
+
+    def _check_relation(self) -> bool:
+        """ "Other" needs the patient's words (a form-level check: Optional() would drop a
+        field validator's error on an empty box)."""
+        if self.relationship.data == Relation.OTHER.value and not self.relationship_other.data:
+            self.relationship_other.errors = [
+                *self.relationship_other.errors,
+                _l("Say who they are, or choose from the list."),
+            ]
+            return False
+        return True
+
+    @property
+    def relation(self) -> Relation:
+        return Relation(self.relationship.data)
+
+    @property
+    def relation_words(self) -> str:
+        """The patient's words, kept only for "Other"."""
+        return self.relationship_other.data if self.relation is Relation.OTHER else ""
 
 
 class _AccessForm(FlaskForm):
@@ -97,7 +136,7 @@ class _AccessForm(FlaskForm):
         return ok
 
 
-class InviteForm(IdempotentForm, _AccessForm):
+class InviteForm(_RelationFields, IdempotentForm, _AccessForm):
     full_name = StringField(
         _l("Their name"),
         filters=[plain_name],
@@ -119,14 +158,18 @@ class InviteForm(IdempotentForm, _AccessForm):
         description=_l("We send the invitation by email or by text, not both."),
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )
-    relationship = StringField(
+    relationship = SelectField(
         _l("How they are related to you"),
-        validators=[DataRequired(_l("Say how they are related, e.g. daughter.")), Length(max=60)],
-        description=_l("For example: daughter, husband, neighbor."),
+        validators=[DataRequired(_l("Say how they are related, e.g. daughter."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_relation()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        ok = self._check_relation() and ok
         email = (self.email.data or "").strip()
         phone = (self.mobile_phone.data or "").strip()
         if not email and not phone and not self.mobile_phone.errors:
@@ -172,7 +215,7 @@ class NewCaregiverAccountForm(SetPasswordForm):
 # ------------------------------------------------------------------ the care team's
 
 
-class TeamGrantForm(FlaskForm):
+class TeamGrantForm(_RelationFields, FlaskForm):
     email = EmailField(
         _l("Caregiver's email"),
         validators=[
@@ -189,12 +232,9 @@ class TeamGrantForm(FlaskForm):
         description=_l("Needed only when they are new to CareCircle."),
     )
     language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
-    relationship = StringField(
+    relationship = SelectField(
         _l("Relationship to the patient"),
-        validators=[
-            DataRequired(_l("Say how they are related, e.g. mother.")),
-            Length(max=60),
-        ],
+        validators=[DataRequired(_l("Say how they are related, e.g. mother."))],
     )
     kind = SelectField(
         _l("They act as"), validators=[DataRequired(_l("Choose how they act for the patient."))]
@@ -235,6 +275,7 @@ class TeamGrantForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.patient, self.now = patient, now
         self.existing_user: User | None = None
+        self._init_relation()
         self.language.choices = language_choices()
         self.kind.choices = [("", _l("Choose one"))] + [
             (k.value, KIND_LABELS[k]) for k in (GrantKind.GUARDIAN, GrantKind.LEGAL_REPRESENTATIVE)
@@ -266,6 +307,7 @@ class TeamGrantForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        ok = self._check_relation() and ok
         self.full_name.data = (self.full_name.data or "").strip()
         if not self.full_name.data and not self.email.errors and self.existing_user is None:
             self.full_name.errors = [

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.caregivers.models import CaregiverGrant, GrantKind
+from app.caregivers.labels import relation_from_words
+from app.caregivers.models import CaregiverGrant, GrantKind, Relation
 from app.core import audit
 from app.core.db import utcnow
 from app.extensions import db
@@ -40,6 +41,7 @@ def grant_access(
     *,
     relationship: str,
     scopes,
+    relation: Relation | None = None,
     categories=(),
     ends_at: datetime | None = None,
     kind: GrantKind = GrantKind.DELEGATE,
@@ -69,6 +71,9 @@ def grant_access(
     grant = CaregiverGrant(
         patient_id=patient.id,
         caregiver_id=caregiver.id,
+        # The choice (from the form, or read from the words: "daughter") and the words, kept for
+        # "Other (say who)".
+        relation=relation if relation is not None else relation_from_words(relationship),
         relationship_label=relationship,
         kind=kind,
         scopes=sorted(set(scopes)),

@@ -23,7 +23,8 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, hash_token
 from app.caregivers.grants import grant_access
-from app.caregivers.models import CaregiverGrant, CaregiverInvitation, GrantKind
+from app.caregivers.labels import relation_from_words
+from app.caregivers.models import CaregiverGrant, CaregiverInvitation, GrantKind, Relation
 from app.core import audit
 from app.core.db import utcnow
 from app.core.i18n import for_recipient, recipient_locale
@@ -109,6 +110,7 @@ def create(
     scopes: list[str],
     categories: list[str],
     ends_at: datetime | None,
+    relation: Relation | None = None,
 ) -> tuple[CaregiverInvitation, str]:
     """Store the invitation and return it with its link token (shown to nobody but the
     invitee: it goes straight into the email or text)."""
@@ -120,6 +122,7 @@ def create(
         name=name,
         email=email,
         phone=phone,
+        relation=relation if relation is not None else relation_from_words(relationship),
         relationship_label=relationship,
         scopes=sorted(set(scopes)),
         sensitive_categories=sorted(set(categories)),
@@ -331,6 +334,7 @@ def accept(invitation: CaregiverInvitation, user: User) -> CaregiverGrant:
         patient,
         user,
         relationship=invitation.relationship_label,
+        relation=invitation.relation,
         scopes=invitation.scopes or [],
         categories=invitation.sensitive_categories or [],
         ends_at=invitation.ends_at,

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from app.auth.models import User
 from app.caregivers import rules
 from app.caregivers.grants import last_day
+from app.caregivers.labels import relation_label
 from app.caregivers.models import CaregiverGrant, EndedReason, GrantKind
 from app.caregivers.queries import grants_in_force
 from app.core import audit
@@ -339,7 +340,7 @@ def _remind_patient(grant, patient, caregiver, now, result) -> None:
             user=user,
             name=patient.display_name,
             caregiver=caregiver.full_name,
-            relationship=grant.relationship_label,
+            relationship=relation_label(grant),
             date=last,
             link=link,
         )

@@ -41,6 +41,29 @@ class EndedReason(enum.StrEnum):
     AGE_OF_MAJORITY = "age_of_majority"  # the patient turned ADULT_AGE
 
 
+class Relation(enum.StrEnum):
+    """Who the caregiver is to the patient, shown translated and phrased so it cannot be
+    misread ("Rosa Martínez, Leo's mother"). OTHER keeps the patient's own words in
+    `relationship_label`. (Named `relation` on the models: `relationship` is SQLAlchemy's.)"""
+
+    PARENT = "parent"
+    MOTHER = "mother"
+    FATHER = "father"
+    CHILD = "child"
+    DAUGHTER = "daughter"
+    SON = "son"
+    SPOUSE = "spouse"
+    PARTNER = "partner"
+    SIBLING = "sibling"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    OTHER_FAMILY = "other_family"
+    FRIEND = "friend"
+    NEIGHBOR = "neighbor"
+    LEGAL_GUARDIAN = "legal_guardian"
+    OTHER = "other"
+
+
 class CaregiverGrant(TimestampMixin, db.Model):
     __tablename__ = "caregiver_grants"
     __table_args__ = (
@@ -52,8 +75,13 @@ class CaregiverGrant(TimestampMixin, db.Model):
         sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     caregiver_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    #: In the patient's words: "daughter", "mother", "neighbor".
-    relationship_label: Mapped[str] = mapped_column(sa.String(60))
+    #: Who the caregiver is to the patient; shown translated (caregivers.labels.RELATIONS).
+    relation: Mapped[Relation] = mapped_column(
+        enum_column(Relation), default=Relation.OTHER, server_default="other"
+    )
+    #: In the patient's words: "daughter", "mother", "neighbor"; shown when `relationship`
+    #: is OTHER ("Other (say who)").
+    relationship_label: Mapped[str] = mapped_column(sa.String(60), default="")
     #: List of Scope values.
     scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: Sensitive categories the patient chose to include (core.privacy.GRANTABLE names;
@@ -141,7 +169,11 @@ class CaregiverInvitation(db.Model):
     #: Where the link went: an email address (lower-cased) or an E.164 mobile, never both.
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(16))
-    relationship_label: Mapped[str] = mapped_column(sa.String(60))
+    #: As on the grant: the choice, and the patient's own words for "Other".
+    relation: Mapped[Relation] = mapped_column(
+        enum_column(Relation), default=Relation.OTHER, server_default="other"
+    )
+    relationship_label: Mapped[str] = mapped_column(sa.String(60), default="")
     #: Scope values and included sensitive categories, copied onto the grant on acceptance.
     scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     sensitive_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

@@ -39,6 +39,7 @@ PATIENT_PERMISSIONS = frozenset(
         P.MANAGE_DECISIONS,
         P.TRIAGE_MESSAGES,
         P.GRANT_LEGAL_ACCESS,
+        P.INVITE_TO_PORTAL,
     }
 )
 
@@ -61,6 +62,7 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.TRIAGE_MESSAGES,
         P.VIEW_TEXTS,
         P.GRANT_LEGAL_ACCESS,
+        P.INVITE_TO_PORTAL,
     }
 )
 
@@ -74,7 +76,14 @@ ADMIN_PERMISSIONS = frozenset(
         P.CHANGE_PHONE,
         P.MANAGE_CARE_TEAM,
         P.VIEW_CAREGIVERS,
+        P.INVITE_TO_PORTAL,
     }
+)
+
+#: An integration client (app.fhir.clients) with the "read" scope, for the patients it was
+#: granted: it reads what the FHIR API exports, and changes nothing through it.
+INTEGRATION_PERMISSIONS = frozenset(
+    {P.VIEW_SUMMARY, P.VIEW_PLAN, P.VIEW_GOALS, P.VIEW_MESSAGES, P.VIEW_CAREGIVERS}
 )
 
 #: What each caregiver scope unlocks; any current grant also shows the summary.
@@ -102,7 +111,9 @@ IMPLIES: dict[Permission, frozenset[Permission]] = {
     P.EDIT_PREFERENCES: frozenset({P.VIEW_SUMMARY}),
     P.TEXT_SETTINGS: frozenset({P.VIEW_SUMMARY}),
     P.CHANGE_PHONE: frozenset({P.VIEW_SUMMARY}),
+    P.INVITE_TO_PORTAL: frozenset({P.VIEW_SUMMARY}),
     P.EDIT_PROFILE: frozenset({P.VIEW_SUMMARY}),
+    P.DOWNLOAD_RECORD: frozenset({P.VIEW_SUMMARY}),
 }
 
 
@@ -121,8 +132,17 @@ ALWAYS_HIDDEN_FROM_CAREGIVERS = frozenset({Sensitivity.CONFIDENTIAL.value})
 # ------------------------------------------------------------------ grants
 
 
+#: Grants that make the caregiver the patient's personal representative, who has the
+#: patient's right to a copy of the record: "Download my data", filtered like their pages.
+#: A helper the patient invited (a delegate) sees the record in the portal only: a
+#: downloaded file cannot be taken back when the patient ends their access.
+REPRESENTATIVE_KINDS = frozenset({GrantKind.GUARDIAN, GrantKind.LEGAL_REPRESENTATIVE})
+
+
 def caregiver_permissions(grant: CaregiverGrant) -> frozenset[Permission]:
     allowed = {P.VIEW_SUMMARY}
+    if grant.kind in REPRESENTATIVE_KINDS:
+        allowed.add(P.DOWNLOAD_RECORD)
     for scope_value in grant.scopes or []:
         try:
             allowed |= SCOPE_PERMISSIONS[Scope(scope_value)]
@@ -157,6 +177,10 @@ class CareCirclePolicy:
         """The user's capacity for this patient, what it allows, and what it hides."""
         if not user.is_active:
             return None
+        if getattr(user, "is_integration_client", False):
+            if user.grants(patient):
+                return Capacity.INTEGRATION, INTEGRATION_PERMISSIONS, frozenset()
+            return None
         if patient.user_id is not None and patient.user_id == user.id:
             return Capacity.PATIENT, PATIENT_PERMISSIONS, frozenset()
         if user.role is Role.CAREGIVER:
@@ -179,7 +203,7 @@ class CareCirclePolicy:
 
     def decide(self, user, permission: Permission, patient: Patient) -> Decision | None:
         cache = g.setdefault("policy_cache", {}) if has_request_context() else {}
-        key = (user.id, patient.id)
+        key = (getattr(user, "policy_key", user.id), patient.id)
         if key not in cache:
             cache[key] = self.relationship(user, patient)
         found = cache[key]

@@ -101,7 +101,8 @@ def team_grant(patient):
         grant_access(
             patient,
             user,
-            relationship=form.relationship.data.strip(),
+            relationship=form.relation_words,
+            relation=form.relation,
             kind=GrantKind(form.kind.data),
             scopes=form.scopes.data or [],
             categories=form.sensitive_categories.data or [],

@@ -61,6 +61,12 @@ class Permission(enum.StrEnum):
     MANAGE_CARE_TEAM = "manage_care_team"
     #: Set up a parent's, guardian's or legal representative's access (care team only).
     GRANT_LEGAL_ACCESS = "grant_legal_access"
+    #: "Download my data": the whole record as a FHIR Bundle (app.fhir.download). The patient,
+    #: and a parent, guardian or legal representative (filtered like their pages).
+    DOWNLOAD_RECORD = "download_record"
+    #: Give a record without a login (e.g. one imported from an EHR) its patient's account and
+    #: email them the link to set a password (care team and administrators).
+    INVITE_TO_PORTAL = "invite_to_portal"
 
 
 @dataclass(frozen=True)

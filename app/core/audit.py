@@ -70,6 +70,10 @@ class AuditEvent(db.Model):
     chain_seq: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: The integration client that read (capacity "integration"; actor_id is NULL then): an
+    #: id in fhir_clients, without a foreign key (core names no domain's table; clients are
+    #: revoked, never deleted). Chained when set (`row_digest`).
+    client_id: Mapped[int | None] = mapped_column()
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -133,6 +137,7 @@ def record(
     """
     actor = current_actor()
     actor_id = actor_id if actor_id is not None else actor.user_id
+    client_id = actor.client_id if actor_id is None else None
     capacity = str(capacity or actor.capacity.value)
     if acting_for_patient_id is None and capacity == Capacity.CAREGIVER.value:
         acting_for_patient_id = patient_id
@@ -147,6 +152,7 @@ def record(
         "resource_id": None if resource_id is None else str(resource_id),
         "endpoint": request.endpoint if has_request_context() else None,
         "ip_address": client_ip(),
+        "client_id": client_id,
     }
     if has_request_context():
         g.setdefault("pending_audit", []).append(values)
@@ -221,6 +227,7 @@ CAPACITY_LABELS = {
     Capacity.CARE_TEAM.value: _l("Care team"),
     Capacity.ADMIN.value: _l("CareCircle administrator"),
     Capacity.SYSTEM.value: _l("CareCircle system"),
+    Capacity.INTEGRATION.value: _l("Connected health record system"),
 }
 
 
@@ -260,9 +267,15 @@ def _canonical(value):
 
 
 def row_digest(prev_hash: str, row) -> str:
-    """SHA-256 of the previous hash and this row's content (a mapping or an AuditEvent)."""
+    """SHA-256 of the previous hash and this row's content (a mapping or an AuditEvent).
+    `client_id` came later: it is chained after the CHAINED fields when set, so rows without
+    one (every row before it existed) hash as they always did."""
     get = row.get if hasattr(row, "get") else lambda name: getattr(row, name)
-    content = json.dumps([_canonical(get(name)) for name in CHAINED], separators=(",", ":"))
+    fields = [_canonical(get(name)) for name in CHAINED]
+    client_id = get("client_id")
+    if client_id is not None:
+        fields.append(["client_id", client_id])
+    content = json.dumps(fields, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
 
@@ -360,7 +373,7 @@ def verify(session, batch: int = 2000) -> ChainReport:
     before: its number skips, it does not point at the previous hash, or its content does not
     give its hash. Reads plain rows in batches (keyset on chain_seq): memory stays flat."""
     columns = [AuditEvent.id, AuditEvent.prev_hash, AuditEvent.row_hash] + [
-        getattr(AuditEvent, name) for name in CHAINED
+        getattr(AuditEvent, name) for name in (*CHAINED, "client_id")
     ]
     expected_seq, prev, count = 1, GENESIS, 0
     while True:

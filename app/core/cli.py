@@ -63,7 +63,7 @@ def catalog_problems(po_path: Path, pot_path: Path | None = None) -> list[str]:
         with pot_path.open("rb") as fh:
             template = read_po(fh)
         for message in template:
-            if message.id and message.id not in catalog:
+            if message.id and catalog.get(message.id, context=message.context) is None:
                 label = message.id if isinstance(message.id, str) else message.id[0]
                 problems.append(f"missing from catalog: {label!r}")
     return problems
@@ -123,6 +123,18 @@ def fill_source_catalog(po_path: Path) -> None:
 def compile_() -> None:
     """Compile catalogs to .mo files (done by `make demo` and `make test`)."""
     pybabel("compile", "-d", str(TRANSLATIONS))
+
+
+@translate.command("pseudo")
+@click.argument(
+    "target", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "instance" / "pseudo"
+)
+def pseudo(target: Path) -> None:
+    """Build the pseudo-locale (every string in ⟦markers⟧) as TARGET's English catalog."""
+    from app.core import pseudo as pseudo_locale
+
+    mo = pseudo_locale.build(target, extract)
+    click.echo(f"Wrote {mo}. Serve it with BABEL_TRANSLATION_DIRECTORIES={target} (make pseudo).")
 
 
 @translate.command("check")

@@ -91,4 +91,7 @@ def switch_language():
 
 
 def register(app: Flask) -> None:
+    from app.core import form_messages
+
+    form_messages.install()
     app.register_blueprint(bp)

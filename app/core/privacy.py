@@ -58,6 +58,8 @@ class Capacity(enum.StrEnum):
     CARE_TEAM = "care_team"
     ADMIN = "admin"
     SYSTEM = "system"  # scheduled jobs and the CLI
+    #: An integration client (app.fhir.clients) reading through the FHIR API with its token.
+    INTEGRATION = "integration"
 
 
 #: Capacities on the patient's own side of the record.
@@ -79,6 +81,8 @@ class Actor:
     patient: Any = None
     #: Sensitive categories this actor must not see for this patient.
     hidden: frozenset[str] = field(default_factory=frozenset)
+    #: The integration client acting (Capacity.INTEGRATION; user_id is None then).
+    client_id: int | None = None
 
     @classmethod
     def system(cls) -> Actor:

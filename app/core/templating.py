@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from babel.dates import format_skeleton, get_timezone_location, get_timezone_name
+from babel.dates import (
+    format_skeleton,
+    get_datetime_format,
+    get_timezone_location,
+    get_timezone_name,
+)
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import (
     format_date,
@@ -122,6 +127,24 @@ def install_gettext(app: Flask) -> None:
     )
 
 
+def reads_right_to_left() -> bool:
+    return get_locale().character_order == "right-to-left"
+
+
+def isolate(value: str | None, direction: str | None = None) -> str:
+    """Someone's words (a name, a phone number) inside a right-to-left sentence, kept from
+    reordering it: "(503) 555-0102" stays that way round, "Acting for Jim" keeps the name at
+    the sentence's end. `<bdi>` in Arabic pages; as it was in left-to-right ones, where Latin
+    names and numbers sit in their own direction already."""
+    if not value:
+        return value or ""
+    if not reads_right_to_left():
+        return value
+    if direction:
+        return Markup('<bdi dir="{}">{}</bdi>').format(direction, value)
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def register(app: Flask) -> None:
     # Globals (unlike context processors) are visible inside imported macros too.
     app.jinja_env.globals.update(
@@ -147,7 +170,7 @@ def register(app: Flask) -> None:
             "current_locale": str(get_locale()),
             # Arabic reads right to left: <html dir> mirrors the layout (the CSS uses logical
             # properties) and the icons that point (icons.DIRECTIONAL).
-            "text_direction": "rtl" if get_locale().character_order == "right-to-left" else "ltr",
+            "text_direction": "rtl" if reads_right_to_left() else "ltr",
             "record_patient": actor.patient,
             "acting_for": actor.acting_for,
             # The patient reads their own record: copy says "you"; anyone else reads it in the
@@ -172,7 +195,12 @@ def register(app: Flask) -> None:
             return ""
         if fmt in ("short", "medium"):
             return when(value)
-        return format_datetime(value, fmt)
+        # Babel's long/full times carry seconds and the zone's name ("8:00:00 PM Pacific
+        # Standard Time"): the date as written in full, the time without seconds.
+        pattern = get_datetime_format(fmt, locale=get_locale())
+        return pattern.replace("{1}", format_date(value, fmt)).replace(
+            "{0}", format_time(value, "short")
+        )
 
     app.add_template_filter(zone_name, "zone")
 
@@ -212,5 +240,9 @@ def register(app: Flask) -> None:
         try:
             number = phonenumbers.parse(value, None)
         except phonenumbers.NumberParseException:
-            return value
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            return isolate(value, "ltr")
+        return isolate(
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), "ltr"
+        )
+
+    app.add_template_filter(isolate, "bdi")

@@ -29,6 +29,7 @@ from app.demo import (
     plan_medicines,
     plan_readings,
     reminders,
+    translations,
 )
 from app.demo.accounts import DEMO_PASSWORD, DOMAIN
 from app.extensions import db
@@ -58,6 +59,7 @@ def seed() -> bool:
     plan_readings.seed(people)
     attachments.seed(people)
     languages.seed(people, password_hash)  # Lan reads Vietnamese, her son Minh English
+    translations.seed(people)  # María's and Lan's plans in their language; Leo's for Rosa
     reminders.plan_next_day(people)
     db.session.flush()
     return not already

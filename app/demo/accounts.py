@@ -16,6 +16,7 @@ from app.core.display import TextSize
 from app.extensions import db
 from app.patients.models import Patient, PatientPreferences
 from app.team.models import (
+    CareRole,
     CareTeamAssignment,
     CareTeamMember,
     Discipline,
@@ -102,6 +103,18 @@ STAFF = [
 ]
 
 
+#: Each demo member's role, shown translated before their own title.
+STAFF_ROLES = {
+    "nurse": CareRole.CARE_COORDINATOR,
+    "doctor": CareRole.PHYSICIAN,
+    "therapist": CareRole.SOCIAL_WORKER,
+    "pharmacist": CareRole.PHARMACIST,
+    "chw": CareRole.COMMUNITY_HEALTH_WORKER,
+    "dentist": CareRole.DENTIST,
+    "cardiologist": CareRole.SPECIALIST,
+}
+
+
 def years_ago(years: int, days: int = 0) -> date:
     today = utcnow().date()
     try:
@@ -186,6 +199,7 @@ def seed(password_hash: str) -> Demo:
                 user_id=user.id,
                 organization_id=demo.orgs[spec.org].id,
                 discipline=spec.discipline,
+                role=STAFF_ROLES[spec.local],
                 title=spec.title,
             )
             db.session.add(member)

@@ -42,6 +42,7 @@ from flask_babel import force_locale
 from app.auth import mfa
 from app.auth.models import User
 from app.auth.passwords import hash_password
+from app.caregivers.labels import relation_from_words
 from app.core import audit
 from app.core.db import utcnow
 from app.demo import generate_catalog as cat
@@ -431,14 +432,25 @@ def _organizations_and_staff(run: Run, patients: int) -> None:
                 _user(run, uid, email, f"{prefix}{given} {family}", "care_team", locale, created)
             )
             org = rng.choice(run.orgs[org_kind])
-            members.append((mid, uid, org, discipline.value, rng.choice(titles), ts, ts))
+            title = rng.choice(titles)
+            role = cat.TITLE_ROLES[title].value
+            members.append((mid, uid, org, discipline.value, role, title, ts, ts))
             run.pools.setdefault(key, []).append(Staff(mid, uid, org, discipline))
             uid += 1
             mid += 1
     sink.write("users", USER_COLUMNS, users)
     sink.write(
         "care_team_members",
-        ("id", "user_id", "organization_id", "discipline", "title", "created_at", "updated_at"),
+        (
+            "id",
+            "user_id",
+            "organization_id",
+            "discipline",
+            "role",
+            "title",
+            "created_at",
+            "updated_at",
+        ),
         members,
     )
     run.gen_seconds["staff"] += time.perf_counter() - started
@@ -561,6 +573,7 @@ COLUMNS = {
     "caregiver_grants": (
         "patient_id",
         "caregiver_id",
+        "relation",
         "relationship_label",
         "scopes",
         "sensitive_categories",
@@ -977,6 +990,7 @@ def _grant(run: Run, p: P, out: Tables) -> None:
         (
             p.id,
             p.caregiver_id,
+            relation_from_words(relationship).value,
             relationship,
             dumps(scopes),
             dumps([]),

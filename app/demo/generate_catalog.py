@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.careplan.items.models import Area, ReferralNeed
 from app.messaging.models import Topic
-from app.team.models import Discipline, OrganizationKind
+from app.team.models import CareRole, Discipline, OrganizationKind
 
 GIVEN_EN = [
     "Olivia",
@@ -265,6 +265,28 @@ STAFF = {
         OrganizationKind.SPECIALTY,
         ("Cardiologist", "Endocrinologist", "Orthopedic Surgeon"),
     ),
+}
+
+#: The role each generated title holds (shown translated, the title under it when it adds).
+TITLE_ROLES = {
+    "RN Care Coordinator": CareRole.CARE_COORDINATOR,
+    "Registered Nurse": CareRole.NURSE,
+    "LPN": CareRole.NURSE,
+    "Family Physician": CareRole.PHYSICIAN,
+    "Nurse Practitioner": CareRole.NURSE_PRACTITIONER,
+    "Physician Assistant": CareRole.PHYSICIAN_ASSISTANT,
+    "Clinical Pharmacist": CareRole.PHARMACIST,
+    "Dentist": CareRole.DENTIST,
+    "Dental Hygienist": CareRole.DENTAL_HYGIENIST,
+    "Community Health Worker": CareRole.COMMUNITY_HEALTH_WORKER,
+    "Peer Support Specialist": CareRole.PEER_SUPPORT,
+    "Social Worker": CareRole.SOCIAL_WORKER,
+    "Licensed Clinical Social Worker": CareRole.SOCIAL_WORKER,
+    "Psychologist": CareRole.COUNSELOR,
+    "Counselor": CareRole.COUNSELOR,
+    "Cardiologist": CareRole.SPECIALIST,
+    "Endocrinologist": CareRole.SPECIALIST,
+    "Orthopedic Surgeon": CareRole.SPECIALIST,
 }
 
 # name, dose, ingredient, (area is always medicines)

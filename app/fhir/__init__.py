@@ -13,6 +13,14 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)  # bearer tokens, never cookies, on /fhir (see clients.py)
     app.register_blueprint(bp)
+    from app.fhir import labels
+    from app.fhir.download import web
+
+    app.register_blueprint(web)  # "Download my data", through the web session
+    labels.register()
+    from app.fhir import display
+
+    display.register(app)  # record_source(): "From ...'s record" on item and goal pages
     from app.fhir import cli
 
     cli.register(app)

@@ -160,7 +160,7 @@ def _render_thread(
         current.id, include_internal=team_side, before=before
     )
     services.mark_read(current.id, current_user.id)
-    # The team's names and disciplines: the message authors' roles ("Nurse") come from it, so
+    # The team's names and roles: the message authors' roles ("Nurse") come from it, so
     # a member the viewer may not know about (a hidden category) is never named by role.
     team = team_queries.care_team(patient.id, hidden())
     context = {}
@@ -200,7 +200,7 @@ def _render_thread(
         topics=TOPIC_LABELS,
         team_side=team_side,
         confidential=Sensitivity.CONFIDENTIAL,
-        roles={a.member.user_id: a.member.discipline for a in team},
+        roles={a.member.user_id: a.member for a in team},
         care_languages=dict(care_language_choices()),
         pane=pane,
         **context,

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.core.forms import MultiCheckboxField
 from app.core.templating import zone_name
 from app.core.text import plain_name
+from app.patients.labels import PRONOUN_LABELS
 
 #: Time zones offered in the form: the US ones patients of an Oregon CCO live in first.
 COMMON_TIMEZONES = [
@@ -46,15 +47,48 @@ def care_language_choices() -> list[tuple[str, str]]:
     ]
 
 
-class ProfileForm(FlaskForm):
-    preferred_name = StringField(
-        _l("Name you want us to use"), filters=[plain_name], validators=[Optional(), Length(max=80)]
-    )
+SELF_DESCRIBE = "self"
+
+
+class _PronounFields:
+    """Pronouns: the common ones as choices (shown in everyone's language), or the patient's
+    own words. Both land in `pronouns`: a choice's key ("he/him") or the words as typed."""
+
+    pronoun_choice = SelectField(_l("Pronouns"), validators=[Optional()])
     pronouns = StringField(
-        _l("Pronouns"),
+        _l("Pronouns in your own words"),
         filters=[plain_name],
         validators=[Optional(), Length(max=40)],
-        description=_l("For example: she/her, he/him, they/them."),
+        description=_l("Only if you chose to describe them yourself."),
+    )
+
+    def _init_pronouns(self) -> None:
+        self.pronoun_choice.choices = [
+            ("", _l("Not given")),
+            *PRONOUN_LABELS.items(),
+            (SELF_DESCRIBE, _l("Prefer to self-describe")),
+        ]
+        if self.pronoun_choice.raw_data is None:  # shown, not submitted: from what is stored
+            stored = (self.pronouns.data or "").strip()
+            if stored.lower() in PRONOUN_LABELS:
+                self.pronoun_choice.data, self.pronouns.data = stored.lower(), ""
+            else:
+                self.pronoun_choice.data = SELF_DESCRIBE if stored else ""
+
+    def _merge_pronouns(self) -> None:
+        """A choice wins; "self" (or words with no choice) keeps the words."""
+        if self.pronoun_choice.data in PRONOUN_LABELS:
+            self.pronouns.data = self.pronoun_choice.data
+
+    def populate_obj(self, obj) -> None:
+        for name, field in self._fields.items():
+            if name != "pronoun_choice":
+                field.populate_obj(obj, name)
+
+
+class ProfileForm(_PronounFields, FlaskForm):
+    preferred_name = StringField(
+        _l("Name you want us to use"), filters=[plain_name], validators=[Optional(), Length(max=80)]
     )
     language = SelectField(_l("Language for your care"), validators=[DataRequired()])
     interpreter_needed = BooleanField(_l("I want an interpreter at visits"))
@@ -64,6 +98,12 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
+        self._init_pronouns()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        self._merge_pronouns()
+        return ok
 
 
 CHANNEL_CHOICES = [
@@ -81,12 +121,9 @@ LEAD_CHOICES = [
 ]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(_PronounFields, FlaskForm):
     preferred_name = StringField(
         _l("Name you want us to use"), filters=[plain_name], validators=[Optional(), Length(max=80)]
-    )
-    pronouns = StringField(
-        _l("Pronouns"), filters=[plain_name], validators=[Optional(), Length(max=40)]
     )
     language = SelectField(_l("Language for your care"), validators=[DataRequired()])
     interpreter_needed = BooleanField(_l("I want an interpreter at visits"))
@@ -113,6 +150,7 @@ class PreferencesForm(FlaskForm):
         self.has_phone = has_phone
         self.language.choices = care_language_choices()
         self.timezone.choices = timezone_choices()
+        self._init_pronouns()
         if text_settings:
             self.contact_channels.choices = CHANNEL_CHOICES
         else:  # how the patient is contacted is the patient's to say, nobody else's
@@ -120,6 +158,7 @@ class PreferencesForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        self._merge_pronouns()
         channels = self.contact_channels.data if "contact_channels" in self._fields else []
         if "sms" in (channels or []) and not self.has_phone:
             self.contact_channels.errors = [

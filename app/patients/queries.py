@@ -66,7 +66,7 @@ def access_log(
         return tuple(found)
 
     return keyset_page(
-        sa.select(AuditEvent, actor.full_name, CareTeamMember.title, Organization.name)
+        sa.select(AuditEvent, actor.full_name, CareTeamMember, Organization.name)
         .where(*conditions)
         .outerjoin(actor, actor.id == AuditEvent.actor_id)
         .outerjoin(CareTeamMember, CareTeamMember.user_id == AuditEvent.actor_id)

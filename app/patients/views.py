@@ -16,6 +16,7 @@ from app.careplan.items import queries as plan_queries
 from app.careplan.items import readings
 from app.careplan.items.labels import AREA_LABELS, FLAG_PATIENT_TEXT, FLAG_TEAM_TEXT
 from app.careplan.items.models import ItemKind, ItemStatus
+from app.careplan.translations import worklist as translation_worklist
 from app.core import audit
 from app.core.access import Permission, can, no_patient_data, patient_route
 from app.core.db import utcnow
@@ -109,6 +110,9 @@ def summary(patient):
                 ),
                 topics=TOPIC_LABELS,
             )
+    caregivers = grants_in_force(patient_id=patient.id)
+    if team_side and sees_plan:  # "Not yet in Spanish": what the readers cannot read yet
+        desk["translation_gaps"] = translation_worklist.gaps(patient, caregivers, hidden)
     return render_template(
         "patients/summary.html",
         patient=patient,
@@ -121,7 +125,7 @@ def summary(patient):
         channels=dict(CHANNEL_CHOICES),
         leads=dict(LEAD_CHOICES),
         team=team_queries.care_team(patient.id, hidden),
-        caregivers=grants_in_force(patient_id=patient.id),
+        caregivers=caregivers,
         Permission=Permission,
         care_languages=dict(care_language_choices()),
         discipline_labels=DISCIPLINE_LABELS,

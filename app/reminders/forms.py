@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, TimeField
-from wtforms.validators import DataRequired, Optional
+from wtforms import BooleanField, SelectField
+from wtforms.validators import InputRequired, Optional
 
-from app.core.forms import MultiCheckboxField
+from app.core.forms import ClockTimeField, MultiCheckboxField
 from app.patients.forms import LEAD_CHOICES
 
 KIND_CHOICES = [
@@ -37,8 +37,12 @@ MORE_TEXTS_WORDING = _l(
 class ReminderSettingsForm(FlaskForm):
     kinds = MultiCheckboxField(_l("Text me about"))
     reminder_lead_hours = MultiCheckboxField(_l("Remind me about appointments"))
-    quiet_start = TimeField(_l("No texts after"), validators=[DataRequired(_l("Choose a time."))])
-    quiet_end = TimeField(_l("No texts before"), validators=[DataRequired(_l("Choose a time."))])
+    quiet_start = ClockTimeField(
+        _l("No texts after"), validators=[InputRequired(_l("Choose a time."))]
+    )
+    quiet_end = ClockTimeField(
+        _l("No texts before"), validators=[InputRequired(_l("Choose a time."))]
+    )
     detailed_texts = BooleanField(
         _l("My texts may name the medicine, clinic or test"),
         description=_l(
@@ -68,9 +72,9 @@ class ReminderSettingsForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     """Up to three times a day, for a medicine or a task (or one, weekly, for a goal)."""
 
-    time_1 = TimeField(_l("Time"), validators=[Optional()])
-    time_2 = TimeField(_l("Another time (optional)"), validators=[Optional()])
-    time_3 = TimeField(_l("Another time (optional)"), validators=[Optional()])
+    time_1 = ClockTimeField(_l("Time"), validators=[Optional()])
+    time_2 = ClockTimeField(_l("Another time (optional)"), validators=[Optional()])
+    time_3 = ClockTimeField(_l("Another time (optional)"), validators=[Optional()])
     weekday = SelectField(_l("Which days"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):

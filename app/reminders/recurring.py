@@ -26,6 +26,7 @@ from flask import current_app
 
 from app.careplan.goals.models import Goal, GoalLifecycle
 from app.careplan.items.models import CLOSED_STATUSES, ItemKind, PlanItem, Schedule
+from app.careplan.translations.reading import text_in
 from app.core.db import utcnow
 from app.extensions import db
 from app.patients.models import Patient
@@ -96,7 +97,9 @@ def _body(subject, patient: Patient, recipient: Recipient, link: str) -> str:
             locale=recipient.locale,
             link=link,
             detailed=recipient.detailed,
-            goal=subject.description,
+            goal=text_in(subject, "description", recipient.locale)
+            if recipient.detailed
+            else subject.description,
         )
     if subject.kind is ItemKind.MEDICATION:
         return bodies.medication(
@@ -105,9 +108,8 @@ def _body(subject, patient: Patient, recipient: Recipient, link: str) -> str:
             detailed=recipient.detailed,
             medicine=subject.medication_name or subject.title,
         )
-    return bodies.task(
-        locale=recipient.locale, link=link, detailed=recipient.detailed, title=subject.title
-    )
+    title = text_in(subject, "title", recipient.locale) if recipient.detailed else subject.title
+    return bodies.task(locale=recipient.locale, link=link, detailed=recipient.detailed, title=title)
 
 
 #: How far past the horizon the planner looks for a schedule's next occurrence (a weekly

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.careplan.items.models import CLOSED_STATUSES, PlanItem
+from app.careplan.translations.reading import text_in
 from app.core.db import utcnow
 from app.extensions import db
 from app.patients.models import Patient
@@ -91,7 +92,8 @@ def appointment_body(item: PlanItem, patient: Patient, recipient: Recipient, lin
         when_at=item.starts_at,
         zone=patient.timezone,
         detailed=recipient.detailed,
-        title=item.title,
+        # In the patient's language where the team translated it (issue 16).
+        title=text_in(item, "title", recipient.locale) if recipient.detailed else item.title,
     )
 
 

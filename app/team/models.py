@@ -33,6 +33,52 @@ class Discipline(enum.StrEnum):
     SOCIAL_SERVICES = "social_services"  # including community health workers
 
 
+class CareRole(enum.StrEnum):
+    """The role a member holds on a care team, shown translated ("Enfermera coordinadora").
+
+    Their free-text `title` stays as they wrote it and is shown under the role only when it
+    adds something. Discipline still decides what a role may reveal (behavioral health).
+    """
+
+    CARE_COORDINATOR = "care_coordinator"  # RN care coordinator
+    NURSE = "nurse"
+    PHYSICIAN = "physician"
+    NURSE_PRACTITIONER = "nurse_practitioner"
+    PHYSICIAN_ASSISTANT = "physician_assistant"
+    PHARMACIST = "pharmacist"
+    COUNSELOR = "counselor"  # behavioral health clinician / counselor
+    PSYCHIATRIST = "psychiatrist"
+    SOCIAL_WORKER = "social_worker"  # licensed clinical social worker
+    COMMUNITY_HEALTH_WORKER = "community_health_worker"
+    DENTIST = "dentist"
+    DENTAL_HYGIENIST = "dental_hygienist"
+    SPECIALIST = "specialist"  # specialist physician
+    MEDICAL_ASSISTANT = "medical_assistant"
+    PEER_SUPPORT = "peer_support"  # peer support specialist
+    OTHER = "other"
+
+
+#: The role a member of a discipline has unless they are given another (new members, FHIR
+#: imports; the migration backfills from the title's words first).
+DISCIPLINE_ROLES = {
+    Discipline.PRIMARY_CARE: CareRole.PHYSICIAN,
+    Discipline.NURSING: CareRole.NURSE,
+    Discipline.BEHAVIORAL_HEALTH: CareRole.COUNSELOR,
+    Discipline.PHARMACY: CareRole.PHARMACIST,
+    Discipline.SPECIALTY: CareRole.SPECIALIST,
+    Discipline.DENTAL: CareRole.DENTIST,
+    Discipline.SOCIAL_SERVICES: CareRole.COMMUNITY_HEALTH_WORKER,
+}
+
+
+def _role_of_discipline(context) -> CareRole:
+    discipline = context.get_current_parameters().get("discipline")
+    try:
+        return DISCIPLINE_ROLES.get(Discipline(discipline), CareRole.OTHER)
+    except ValueError:
+        return CareRole.OTHER
+
+
 class Organization(TimestampMixin, db.Model):
     __tablename__ = "organizations"
 
@@ -59,8 +105,13 @@ class CareTeamMember(TimestampMixin, db.Model):
         sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
     discipline: Mapped[Discipline] = mapped_column(enum_column(Discipline))
-    #: Job title as the member wants it shown, e.g. "RN Care Coordinator".
-    title: Mapped[str] = mapped_column(sa.String(120))
+    #: The role, shown translated (team.labels.ROLE_LABELS) before the free-text title.
+    role: Mapped[CareRole] = mapped_column(
+        enum_column(CareRole), default=_role_of_discipline, server_default=CareRole.OTHER.value
+    )
+    #: Job title as the member wants it shown, e.g. "RN Care Coordinator" (may be empty);
+    #: shown under the translated role, in the member's own words.
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
 
     user: Mapped[User] = relationship(lazy="raise")
     organization: Mapped[Organization] = relationship(lazy="raise")

@@ -1,6 +1,8 @@
 """Phone-size screenshots of the demo for the README and docs: `make screenshots`.
 
 Runs the app on a throwaway SQLite database with the demo data and drives Debian's Chromium.
+`python docs/screenshots/take.py -- -ar.png chart` takes only the shots whose file names contain
+one of the words given.
 """
 
 from __future__ import annotations
@@ -74,12 +76,29 @@ SHOTS = [
     ("minh-home.png", "minh", "/"),
 ]
 
-#: Right to left: James's pages with his interface language set to Arabic for the shot.
-RTL_SHOTS = [
-    ("james-home-ar.png", "james", "/patients/2/home"),
-    ("james-medicine-ar.png", "james", "/patients/2/plan/items/11"),
-    ("james-new-message-ar.png", "james", "/patients/2/messages/new"),
+#: Each language at phone width: the person's interface language set for the shot (and put
+#: back). Spanish and Vietnamese are María's and Lan's own (SHOTS). Arabic reads right to left:
+#: the layout, the tab bar, the arrows and the goal's trend chart mirror. (file, login, path,
+#: language, what to scroll to the middle of the screen first or None.)
+LANGUAGE_SHOTS = [
+    ("james-home-ar.png", "james", "/patients/2/home", "ar", None),
+    ("james-medicine-ar.png", "james", "/patients/2/plan/items/11", "ar", None),
+    ("james-new-message-ar.png", "james", "/patients/2/messages/new", "ar", None),
+    # His A1c goal (demo goal 4) and its check-ins: time runs from right to left.
+    ("james-goal-chart-ar.png", "james", "/patients/2/goals/4", "ar", "svg.goal-chart"),
+    ("nurse-inbox-ar.png", "nurse", "/team/inbox", "ar", None),
+    ("james-home-ru.png", "james", "/patients/2/home", "ru", None),
+    ("james-home-zh.png", "james", "/patients/2/home", "zh", None),
+    ("james-home-so.png", "james", "/patients/2/home", "so", None),
 ]
+
+#: Only the shots whose file names contain one of these words (all when none is given).
+ONLY = [word for word in sys.argv[1:] if word != "--"]
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or any(word in name for word in ONLY)
+
 
 WIDE_SHOTS = [
     ("nurse-desk-inbox.png", "nurse", "/team/inbox?view=all&open=1-1"),
@@ -120,7 +139,7 @@ def main() -> None:
                 login(page, base, who)
                 page.goto(base + path)
                 ctx.close()
-            for name, who, path in SHOTS:
+            for name, who, path in (shot for shot in SHOTS if wanted(shot[0])):
                 ctx = browser.new_context(
                     viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
                 )
@@ -137,7 +156,7 @@ def main() -> None:
                 page.screenshot(path=str(OUT / name), full_page=full)
                 print("wrote", OUT / name)
                 ctx.close()
-            for name, who, path in WIDE_SHOTS:  # the care team's desk, at 1280 x 800
+            for name, who, path in (s for s in WIDE_SHOTS if wanted(s[0])):  # the desk, 1280 x 800
                 ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = ctx.new_page()
                 login(page, base, who)
@@ -147,9 +166,11 @@ def main() -> None:
                 page.screenshot(path=str(OUT / name))
                 print("wrote", OUT / name)
                 ctx.close()
-            rtl_shots(browser, base)
-            invitation_shots(browser, base, app)
-            mfa_shots(browser, base)
+            language_shots(browser, base)
+            if wanted("invitation-code.png"):
+                invitation_shots(browser, base, app)
+            if wanted("mfa-code.png") or wanted("mfa-setup.png"):
+                mfa_shots(browser, base)
             browser.close()
         server.shutdown()
 
@@ -188,8 +209,9 @@ def invitation_shots(browser, base: str, app) -> None:
     ctx.close()
 
 
-def rtl_shots(browser, base: str) -> None:
-    """Arabic reads right to left: the layout, the tab bar and the arrows mirror."""
+def language_shots(browser, base: str) -> None:
+    """Pages in each language; Arabic reads right to left: the layout, the tab bar, the arrows
+    and the trend chart mirror."""
     import sqlalchemy as sa
 
     from app.auth.models import User
@@ -199,11 +221,11 @@ def rtl_shots(browser, base: str) -> None:
             db.session.execute(sa.update(User).where(User.email == email).values(locale=locale))
             db.session.commit()
 
-    for name, who, path in RTL_SHOTS:
+    for name, who, path, language, focus in (s for s in LANGUAGE_SHOTS if wanted(s[0])):
         email = f"{who}@demo.carecircle.test"
         with APP["app"].app_context():
             before = db.session.scalar(sa.select(User.locale).where(User.email == email))
-        set_locale(email, "ar")
+        set_locale(email, language)
         try:
             ctx = browser.new_context(
                 viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True
@@ -211,6 +233,8 @@ def rtl_shots(browser, base: str) -> None:
             page = ctx.new_page()
             login(page, base, who)
             page.goto(base + path)
+            if focus:
+                page.locator(focus).evaluate("e => e.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(OUT / name))
             print("wrote", OUT / name)
             ctx.close()

@@ -103,6 +103,7 @@ def test_a_care_team_member_is_named_once(admin, make_org):
         {
             "full_name": "Nina  Patel",
             "email": "nina@example.test",
+            "role": "care_coordinator",
             "title": "RN care coordinator",
             "discipline": "nursing",
             "organization": str(org.id),

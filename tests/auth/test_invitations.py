@@ -209,11 +209,16 @@ def test_admin_invites_a_care_team_member(new_browser, make_user, make_org):
             "email": "dev@example.test",
             "organization": org.id,
             "discipline": "pharmacy",
+            "role": "pharmacist",
             "title": "Clinical Pharmacist",
             "language": "en",
         },
     )
     assert response.status_code == 302
     member = db.session.scalar(sa.select(CareTeamMember))
-    assert (member.organization_id, member.discipline.value) == (org.id, "pharmacy")
+    assert (member.organization_id, member.discipline.value, member.role.value) == (
+        org.id,
+        "pharmacy",
+        "pharmacist",
+    )
     assert outbox_emails()[0].subject == "You are invited to CareCircle"

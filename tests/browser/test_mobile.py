@@ -205,7 +205,7 @@ def test_accepting_an_invitation_with_the_emailed_code_on_a_phone(
     phone.goto(f"{live_server}/patients/2/caregivers/invite")
     phone.fill("#full_name", "Bea Carter")
     phone.fill("#email", "bea@example.test")
-    phone.fill("#relationship", "sister")
+    phone.select_option("#relationship", "sibling")
     phone.click("main button[type=submit]")
     link = re.search(r"/caregivers/accept/\S+", newest_email_to("bea@example.test").body).group(0)
 

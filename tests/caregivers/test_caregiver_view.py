@@ -96,7 +96,8 @@ def test_people_i_help_is_a_card_per_person_with_open_and_the_panel(world, new_b
     # The main action opens Jim's care: his home, or his summary where there is none.
     assert re.search(rf'href="/patients/{jim.id}(/home)?" *>\s*Open Jim', page)
     assert ">JC</span>" in page  # initials
-    assert "Jim" in text and "James Carter · daughter" in text
+    # Who Ana is to Jim, said from Ana's side, so nobody reads Jim as the daughter.
+    assert "Jim" in text and "James Carter You: Daughter" in text
     # What Ana may do, in one line, and the whole panel folded under it.
     assert "Plan · Messages · Reminders" in text
     panel = words(panel_html(page, "Jim"))

@@ -84,7 +84,9 @@ def test_rosa_sees_leos_appointments_but_not_his_confidential_care(app, seeded, 
     base = f"/patients/{leo.id}"
     rosa = signed_in(new_browser, "rosa")
     plan = rosa.get(f"{base}/plan").get_data(as_text=True)
-    assert "Dental cleaning and sealants" in plan
+    # Rosa reads Spanish: the team translated the dental visit for her (issue 16).
+    assert "Limpieza dental y selladores" in plan
+    assert "Dental cleaning and sealants" not in plan
     assert "Counseling check-in" not in plan
     private = db.session.scalar(
         sa.select(Thread).where(Thread.subject == "Can I talk to someone about stress?")

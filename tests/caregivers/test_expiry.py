@@ -63,7 +63,7 @@ def test_patient_is_reminded_once_14_days_before(setup, frozen_clock):
     [email] = outbox_emails()
     patient_user = db.session.get(User, patient.user_id)
     assert email.to_address == patient_user.email
-    assert "Ana Carter (daughter)" in email.body and "end of March 31, 2030" in email.body
+    assert "Ana Carter (Daughter)" in email.body and "end of March 31, 2030" in email.body
     assert f"/patients/{patient.id}" in email.body
     [text] = texts()
     assert text.purpose == "caregiver_expiry" and text.to_number == "+15035550101"

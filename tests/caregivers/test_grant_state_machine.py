@@ -77,7 +77,14 @@ ALL_SCOPES = sorted(SCOPE_GIVES)
 #: The care team's own work: the patient gets 404 there too, so a team member is the one who
 #: proves these routes reach real pages.
 TEAM_ONLY = frozenset(
-    {P.EDIT_PLAN, P.MANAGE_DECISIONS, P.TRIAGE_MESSAGES, P.MANAGE_CARE_TEAM, P.GRANT_LEGAL_ACCESS}
+    {
+        P.EDIT_PLAN,
+        P.MANAGE_DECISIONS,
+        P.TRIAGE_MESSAGES,
+        P.MANAGE_CARE_TEAM,
+        P.GRANT_LEGAL_ACCESS,
+        P.INVITE_TO_PORTAL,
+    }
 )
 
 #: URL arguments that are values, not row ids: every value is tried.
@@ -85,6 +92,8 @@ VALUE_ARGS: dict[str, list[str]] = {
     "kind": [k.value for k in ItemKind],
     "status": ["cancelled"],
     "step": ["contacted"],
+    "entity": ["plan_item"],
+    "language": ["es"],
 }
 
 
@@ -392,6 +401,7 @@ def argument_values(w: World) -> dict[str, list]:
     """Every id of the patient's rows each URL argument may take."""
     return {
         "item_id": [*w.items.values(), w.bh_item],
+        "entity_id": [*w.items.values(), w.bh_item],  # with entity=plan_item
         "goal_id": [w.goal],
         "decision_id": [w.decision],
         "thread_id": [w.thread],
@@ -462,11 +472,13 @@ class State:
     scopes: frozenset[str] = frozenset()
     #: The behavioral_health item may be shown (included, and not a teen's guardian).
     sees_bh: bool = False
+    #: A guardian or legal representative: the patient's right to a copy ("Download my data").
+    representative: bool = False
 
     def permissions(self) -> frozenset[Permission]:
         if not self.in_force:
             return frozenset()
-        allowed = {P.VIEW_SUMMARY}
+        allowed = {P.VIEW_SUMMARY} | ({P.DOWNLOAD_RECORD} if self.representative else set())
         for scope in self.scopes:
             allowed |= SCOPE_GIVES[scope]
         return frozenset(allowed)
@@ -631,7 +643,8 @@ def test_delegate_grant_from_first_click_to_its_end_date(
             "full_name": "Ana Lopez",
             "email": w.caregiver.email,
             "mobile_phone": "",
-            "relationship": "aunt",
+            "relationship": "other",
+            "relationship_other": "aunt",
             "scopes": ALL_SCOPES,
             "sensitive_categories": ["behavioral_health"],
             "ends_on": tomorrow.isoformat(),
@@ -703,8 +716,8 @@ def test_guardian_grant_through_the_12th_and_18th_birthdays(app, world, new_brow
     walk.check("no grant yet", NOWHERE)
 
     guardian = team_grants_guardian(nurse, w)
-    child = State(True, frozenset(ALL_SCOPES), sees_bh=True)
-    teen = State(True, frozenset(ALL_SCOPES), sees_bh=False)
+    child = State(True, frozenset(ALL_SCOPES), representative=True, sees_bh=True)
+    teen = State(True, frozenset(ALL_SCOPES), representative=True, sees_bh=False)
     walk.check("guardian grant, Mia is 10", child)
 
     frozen_clock(eve_of(12))
@@ -737,7 +750,9 @@ def test_continuing_authority_keeps_a_guardian_past_18(app, world, new_browser, 
     guardian = team_grants_guardian(nurse, w)
 
     frozen_clock(eve_of(18))
-    walk.check("the day before Mia turns 18", State(True, frozenset(ALL_SCOPES)))
+    walk.check(
+        "the day before Mia turns 18", State(True, frozenset(ALL_SCOPES), representative=True)
+    )
 
     frozen_clock(local(birthday(18)))
     walk.check("Mia's 18th birthday, before the sweep", NOWHERE)
@@ -751,7 +766,7 @@ def test_continuing_authority_keeps_a_guardian_past_18(app, world, new_browser, 
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     # An adult's legal guardian: what the grant includes is shown again, nothing more.
-    adult = State(True, frozenset(ALL_SCOPES), sees_bh=True)
+    adult = State(True, frozenset(ALL_SCOPES), representative=True, sees_bh=True)
     walk.check("continuing authority recorded on the birthday", adult)
 
     result = sweep_now()

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.caregivers.models import CaregiverGrant, CaregiverInvitation
+from app.caregivers.models import CaregiverGrant, CaregiverInvitation, Relation
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.texting.models import OutboundSms
@@ -85,10 +85,11 @@ def test_invite_by_email_then_accept_with_a_new_account(james, james_browser, ne
     assert ana.role is Role.CAREGIVER
     assert ana.email == "ana.walker@example.test"  # the address the link went to
     grant = db.session.scalar(sa.select(CaregiverGrant))
-    assert (grant.caregiver_id, grant.patient_id, grant.relationship_label) == (
+    assert (grant.caregiver_id, grant.patient_id, grant.relation, grant.relationship_label) == (
         ana.id,
         james.id,
-        "daughter",
+        Relation.DAUGHTER,
+        "",
     )
     assert sorted(grant.scopes) == ["messages", "plan"]
     assert grant.sensitive_categories == []

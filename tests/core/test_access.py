@@ -66,6 +66,7 @@ EXPECTED = {
         Permission.MANAGE_DECISIONS,
         Permission.TRIAGE_MESSAGES,
         Permission.GRANT_LEGAL_ACCESS,
+        Permission.INVITE_TO_PORTAL,  # the team's: the patient already has their login
     },
     "member": {
         Permission.VIEW_SUMMARY,
@@ -85,6 +86,7 @@ EXPECTED = {
         Permission.TRIAGE_MESSAGES,
         Permission.VIEW_TEXTS,
         Permission.GRANT_LEGAL_ACCESS,
+        Permission.INVITE_TO_PORTAL,
     },
     "other_member": set(),
     "caregiver": {
@@ -104,6 +106,7 @@ EXPECTED = {
         Permission.CHANGE_PHONE,
         Permission.MANAGE_CARE_TEAM,
         Permission.VIEW_CAREGIVERS,
+        Permission.INVITE_TO_PORTAL,
     },
 }
 

@@ -65,6 +65,7 @@ ADMIN_MAY = frozenset(
         Permission.CHANGE_PHONE,  # proven with a code to the new number
         Permission.MANAGE_CARE_TEAM,
         Permission.VIEW_CAREGIVERS,
+        Permission.INVITE_TO_PORTAL,  # a record without a login: its patient's account (email)
     }
 )
 

@@ -17,6 +17,8 @@ from app.careplan.decisions.services import (
     DecisionInput,
     OptionInput,
 )
+from app.careplan.translations.forms import written_in_field
+from app.core.forms import language_choices
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 
 OPTION_PARTS = ("title", "benefits", "risks", "day_to_day")
@@ -78,6 +80,7 @@ class OpenDecisionForm(FlaskForm):
         validators=[Optional()],
         description=_l("Caregivers see sensitive decisions only if the patient allows it."),
     )
+    content_language = written_in_field()
     # Four fixed blocks (not a FieldList, which renumbers blocks when one in the middle is
     # left empty). Field names: option_1-title, option_1-benefits, ...
     option_1 = FormField(OptionBlock)
@@ -85,11 +88,14 @@ class OpenDecisionForm(FlaskForm):
     option_3 = FormField(OptionBlock)
     option_4 = FormField(OptionBlock)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, written_in: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sensitivity.choices = [("", _l("Not sensitive"))] + [
             (key.value, label) for key, label in SENSITIVITY_LABELS.items()
         ]
+        self.content_language.choices = language_choices()
+        if written_in is not None and not self.is_submitted():
+            self.content_language.data = written_in
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -121,6 +127,7 @@ class OpenDecisionForm(FlaskForm):
             question=self.question.data,
             background=self.background.data,
             sensitivity=Sensitivity(self.sensitivity.data) if self.sensitivity.data else None,
+            content_language=self.content_language.data or None,
             options=[OptionInput(**b.parts()) for b in self.blocks() if b.is_complete()],
         )
 

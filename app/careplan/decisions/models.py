@@ -29,6 +29,9 @@ class Decision(TimestampMixin, db.Model):
     #: The question, in plain words: "How do you want to treat your knee pain?"
     question: Mapped[str] = mapped_column(sa.String(300))
     background: Mapped[str | None] = mapped_column(sa.Text)
+    #: The language it was written in (a LANGUAGES code); translations into the readers'
+    #: languages: careplan.translations.
+    content_language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     status: Mapped[DecisionStatus] = mapped_column(
         enum_column(DecisionStatus), default=DecisionStatus.OPEN
     )

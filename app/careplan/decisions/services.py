@@ -24,6 +24,7 @@ from app.careplan.decisions.models import (
     DecisionStatus,
 )
 from app.careplan.models import ChangeKind, ChangeSubject
+from app.careplan.translations import services as translations
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import RuleError
@@ -57,6 +58,8 @@ class DecisionInput:
     options: list[OptionInput | Mapping] = field(default_factory=list)
     background: str | None = None
     sensitivity: Sensitivity | None = None
+    #: The language it is written in (None: the patient's, `translations.default_language`).
+    content_language: str | None = None
 
 
 # ------------------------------------------------------------------ rules
@@ -190,6 +193,8 @@ def open_decision(
         status=DecisionStatus.OPEN,
         opened_by_id=author_id,
         sensitivity=sensitivity,
+        content_language=data.content_language
+        or translations.default_language_for(patient_id, capacity),
         options=[
             DecisionOption(
                 position=position,

@@ -31,6 +31,7 @@ from app.careplan.decisions.models import (
     DecisionEntryKind,
     DecisionStatus,
 )
+from app.careplan.translations import services as translations
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
 from app.core.privacy import Capacity, hidden
@@ -164,7 +165,7 @@ def detail(patient, decision_id: int):
 @bp.route("/patients/<int:patient_id>/decisions/new", methods=["GET", "POST"])
 @patient_route(Permission.MANAGE_DECISIONS, RESOURCE)
 def new(patient):
-    form = OpenDecisionForm()
+    form = OpenDecisionForm(written_in=translations.default_language(patient))
     if form.validate_on_submit():
         on_rule_error(page=lambda: _new_page(patient, form))
         decision = services.open_decision(patient.id, form.to_input())

@@ -1,10 +1,19 @@
-"""The trend chart of a goal's numbers: an inline SVG line chart with its text alternative."""
+"""The trend chart of a goal's numbers: an inline SVG line chart with its text alternative.
+
+Right to left (Arabic), time runs from right to left as the page reads: the oldest check-in on
+the right, the newest on the left, the numbers' axis on the right (the start side), as the
+mirrored layout of Arabic phone apps and the platforms' right-to-left guidance do for anything
+that moves through time. The numbers and dates are written as Babel writes them for the
+language (Arabic: Western digits, the CLDR default for `ar`). The SVG's text takes the page's
+direction, so a label's anchor ("start": where its first letter is) needs no mirroring; only the
+x coordinates do, here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
 from app.careplan.goals.models import Goal, GoalCheckIn
@@ -40,6 +49,14 @@ class TrendChart:
     first_when: str
     last_when: str
     summary: str
+    #: Which way time runs: "ltr", or "rtl" for a language read right to left.
+    direction: str = "ltr"
+    #: x of the numbers' axis (where time starts) and of where time ends.
+    start: float = 0
+    end: float = 0
+    #: Where the axis' numbers go (outside the plot, their end towards the axis) and the tick.
+    label_x: float = 0
+    tick_x: float = 0
 
 
 def trend_chart(
@@ -52,6 +69,10 @@ def trend_chart(
     if not numbered:
         return None
     left, right, top, bottom = 56, width - 12, 16, height - 28
+    rtl = get_locale() is not None and get_locale().character_order == "right-to-left"
+    # Time runs from `start` (the axis) to `end`; mirrored right to left.
+    x_start, x_end = (width - left, width - right) if rtl else (left, right)
+    outward = 1 if rtl else -1  # from the axis away from the plot
     values = [c.value for c in numbered]
     scale = [*values, goal.target_value] if goal.target_value is not None else values
     low, high = min(scale), max(scale)
@@ -73,7 +94,7 @@ def trend_chart(
             share = 0.5 if len(numbered) == 1 else index / (len(numbered) - 1)
         points.append(
             ChartPoint(
-                x=round(left + share * (right - left), 1),
+                x=round(x_start + share * (x_end - x_start), 1),
                 y=y_of(row.value),
                 value=format_amount(row.value, goal.target_unit),
                 when=format_date(row.recorded_at, "medium"),
@@ -111,8 +132,8 @@ def trend_chart(
     return TrendChart(
         width=width,
         height=height,
-        left=left,
-        right=right,
+        left=min(x_start, x_end),
+        right=max(x_start, x_end),
         top=top,
         bottom=bottom,
         points=points,
@@ -123,4 +144,9 @@ def trend_chart(
         first_when=format_date(numbered[0].recorded_at, "short"),
         last_when=format_date(numbered[-1].recorded_at, "short"),
         summary=summary,
+        direction="rtl" if rtl else "ltr",
+        start=x_start,
+        end=x_end,
+        label_x=x_start + 7 * outward,
+        tick_x=x_start + 4 * outward,
     )

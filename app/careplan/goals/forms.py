@@ -14,7 +14,8 @@ from app.careplan.goals.labels import ACHIEVEMENT_LABELS, LIFECYCLE_LABELS
 from app.careplan.goals.models import Goal, GoalAchievement
 from app.careplan.goals.numbers import format_number, parse_number
 from app.careplan.goals.services import KEEP, GoalInput
-from app.core.forms import PlainDateField
+from app.careplan.translations.forms import written_in_field
+from app.core.forms import PlainDateField, language_choices
 from app.core.idempotency import IdempotentForm
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
 
@@ -118,9 +119,18 @@ class GoalForm(IdempotentForm):
         description=_l("Caregivers see goals on a private topic only if the patient allows it."),
     )
 
+    content_language = written_in_field()
+
     def __init__(
-        self, *args, today: date, with_sensitivity: bool, goal: Goal | None = None, **kwargs
+        self,
+        *args,
+        today: date,
+        with_sensitivity: bool,
+        goal: Goal | None = None,
+        written_in: str | None = None,
+        **kwargs,
     ):
+        """`written_in`: offer "Written in" (the team's new goals), with this default."""
         if goal is not None and "data" not in kwargs:
             kwargs["data"] = {
                 "description": goal.description,
@@ -145,6 +155,12 @@ class GoalForm(IdempotentForm):
         )
         if not with_sensitivity:
             del self.sensitivity
+        if written_in is None:
+            del self.content_language
+        else:
+            self.content_language.choices = language_choices()
+            if not self.is_submitted():
+                self.content_language.data = written_in
 
     def validate_target_value(self, field):
         if field.number is not None and not self.direction.data:
@@ -173,6 +189,9 @@ class GoalForm(IdempotentForm):
             target_value=number,
             target_unit=_text(self.target_unit.data),
             higher_is_better={"higher": True, "lower": False}.get(direction),
+            content_language=(
+                self.content_language.data or None if "content_language" in self._fields else None
+            ),
             start_date=self.start_date.data,
             due_date=self.due_date.data,
             sensitivity=sensitivity,

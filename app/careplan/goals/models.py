@@ -41,6 +41,9 @@ class Goal(TimestampMixin, db.Model):
     #: What, in the patient's own words.
     description: Mapped[str] = mapped_column(sa.String(300))
     why_it_matters: Mapped[str | None] = mapped_column(sa.Text)
+    #: The language it was written in (a LANGUAGES code); translations into the readers'
+    #: languages: careplan.translations.
+    content_language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     #: The target in words ("walk to the mailbox and back").
     target_text: Mapped[str | None] = mapped_column(sa.String(200))
     #: An optional number to track (steps, A1c...), with its unit.

@@ -9,6 +9,8 @@ from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from app.careplan.labels import unit_label
+
 _NUMBER_SHAPE = re.compile(r"^[+-]?[0-9.,]*[0-9][0-9.,]*$")
 
 
@@ -47,4 +49,4 @@ def format_amount(value: float | None, unit: str | None) -> str:
         return ""
     if not unit:
         return format_number(value)
-    return _("%(number)s %(unit)s", number=format_number(value), unit=unit)
+    return _("%(number)s %(unit)s", number=format_number(value), unit=unit_label(unit))

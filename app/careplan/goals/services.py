@@ -25,6 +25,7 @@ from app.careplan.goals.rules import (
     start_status,
 )
 from app.careplan.models import ChangeKind, ChangeSubject
+from app.careplan.translations import services as translations
 from app.core.db import utcnow
 from app.core.errors import RuleError
 from app.core.privacy import PATIENT_SIDE, Capacity, Sensitivity, current_actor
@@ -62,6 +63,8 @@ class GoalInput:
     start_date: date | None = None
     due_date: date | None = None
     sensitivity: Sensitivity | object | None = KEEP
+    #: The language it is written in (None: `translations.default_language` for the writer).
+    content_language: str | None = None
 
 
 def _capacity(capacity: Capacity | None) -> Capacity:
@@ -126,6 +129,9 @@ def create_goal(
         patient_id=patient_id, expressed_by_id=actor_id, expressed_by_capacity=capacity.value
     )
     _apply(goal, data)
+    goal.content_language = data.content_language or translations.default_language_for(
+        patient_id, capacity
+    )
     if capacity in PATIENT_SIDE:
         goal.lifecycle_status = start_status(goal.start_date, today)
     else:

@@ -21,6 +21,7 @@ from app.careplan.goals.forms import CheckInForm, DeclineForm, GoalForm, StatusF
 from app.careplan.goals.labels import ACHIEVEMENT_LABELS, LIFECYCLE_LABELS
 from app.careplan.goals.models import Goal, GoalCheckIn, GoalLifecycle
 from app.careplan.labels import CAPACITY_LABELS
+from app.careplan.translations import services as translations
 from app.core import idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
@@ -179,7 +180,10 @@ def detail(patient, goal_id: int):
 def new(patient):
     today = patient.today()
     form = GoalForm(
-        today=today, with_sensitivity=current_actor().capacity is not Capacity.CAREGIVER
+        today=today,
+        with_sensitivity=current_actor().capacity is not Capacity.CAREGIVER,
+        # The team picks the language it writes in; the patient side writes in its own.
+        written_in=None if _patient_side() else translations.default_language(patient),
     )
     if form.validate_on_submit():
         if (again := idempotency.replay(form, already=_("That was already saved."))) is not None:

@@ -37,6 +37,7 @@ from app.core import audit
 from app.core.access import Permission, can
 from app.core.db import insert, utcnow
 from app.core.errors import RuleError
+from app.core.forms import parse_clock
 from app.core.privacy import current_actor
 from app.extensions import db
 
@@ -70,18 +71,21 @@ class MedicationDose(db.Model):
 
 # ------------------------------------------------------------------ times of day
 
+_MARKER = re.compile(r"(\d)\s*([aApP])\.?\s*[mM]\b\.?")
+
 
 def parse_times(raw: str) -> list[str]:
-    """ "8:00, 20:30" -> ["08:00", "20:30"] (sorted, no repeats). ValueError if any part is
-    not a time of day, or there are more than MAX_TIMES."""
+    """ "8:00, 20:30" -> ["08:00", "20:30"] (sorted, no repeats); "8:00 AM, 8:00 PM" too (the
+    one clock parser, core.forms.parse_clock). ValueError if any part is not a time of day,
+    or there are more than MAX_TIMES."""
     found = set()
-    for part in re.split(r"[,;\s]+", (raw or "").strip()):
+    # "8:00 p. m." is one time: its marker joins it before the times are split apart.
+    joined = _MARKER.sub(lambda m: f"{m[1]}{m[2]}m", (raw or "").strip())
+    for part in re.split(r"[,;\s]+", joined):
         if not part:
             continue
-        match = TIME_RE.fullmatch(part)
-        if match is None:
-            raise ValueError("not a time of day")
-        found.add(f"{int(match[1]):02d}:{match[2]}")
+        at = parse_clock(part)  # ValueError when it is not a time of day
+        found.add(at.strftime("%H:%M"))
     if len(found) > MAX_TIMES:
         raise ValueError("too many times")
     return sorted(found)

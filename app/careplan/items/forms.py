@@ -7,14 +7,15 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.caregivers.labels import relation_label
 from app.careplan.items.doses import check_times, parse_times
 from app.careplan.items.labels import (
     AREA_LABELS,
@@ -35,10 +36,11 @@ from app.careplan.items.models import (
 from app.careplan.items.readings import ReadingRuleFields, reading_form_data
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
-from app.core.forms import PlainDateField, PlainDateTimeField, phone_e164
+from app.careplan.translations.forms import written_in_field
+from app.core.forms import PlainDateField, PlainDateTimeField, language_choices, phone_e164
 from app.core.idempotency import IdempotentForm
 from app.core.privacy import SENSITIVITY_LABELS, Sensitivity
-from app.team.labels import DISCIPLINE_LABELS
+from app.team.labels import DISCIPLINE_LABELS, role_label
 from app.team.models import Discipline
 
 #: A task's number, unit, goal and alert rules (readings.ReadingRuleFields).
@@ -52,6 +54,10 @@ READING_FIELDS = [
     "alert_rise",
     "alert_rise_days",
 ]
+
+#: "Interpreter booked": the form's choice and the stored value (NULL: none needed).
+INTERPRETER_VALUES = {"yes": True, "no": False}
+INTERPRETER_CHOICES = {True: "yes", False: "no"}
 
 #: Which kind-specific fields each kind of item uses (and requires).
 KIND_FIELDS = {
@@ -155,7 +161,16 @@ class PlanItemForm(ReadingRuleFields, IdempotentForm):
     location = StringField(_l("Where"), validators=[Optional(), Length(max=200)])
     with_whom = StringField(_l("With whom"), validators=[Optional(), Length(max=120)])
     preparation = TextAreaField(_l("How to prepare"), validators=[Optional(), Length(max=1000)])
-    interpreter_booked = BooleanField(_l("Interpreter booked"))
+    #: Yes / no for a patient who wants an interpreter; "" when none is needed (stored NULL).
+    interpreter_booked = SelectField(
+        _l("Interpreter booked"),
+        choices=[
+            SelectChoice("", _l("Not needed")),
+            SelectChoice("yes", _l("Yes")),
+            SelectChoice("no", _l("No")),
+        ],
+        validators=[Optional()],
+    )
     video_url = StringField(
         _l("Video visit link"),
         validators=[Optional(), Length(max=300)],
@@ -191,21 +206,25 @@ class PlanItemForm(ReadingRuleFields, IdempotentForm):
         _l("Link to read or watch"), validators=[Optional(), Length(max=300)]
     )
 
+    content_language = written_in_field()
+
     def __init__(self, kind: ItemKind, *, organizations, team, caregivers, **kwargs):
         super().__init__(**kwargs)
         self.kind = kind
+        self.content_language.choices = language_choices()
         self.area.choices = _choices(AREA_LABELS)
         self.status.choices = _choices(STATUS_LABELS)
         self.discipline.choices = _choices(DISCIPLINE_LABELS)
         self.source_organization.choices = [(o.id, o.name) for o in organizations]
         people = [
-            (f"member:{a.member.id}", f"{a.member.user.full_name} ({a.member.title})") for a in team
+            (f"member:{a.member.id}", f"{a.member.user.full_name} ({role_label(a.member)})")
+            for a in team
         ]
         self.owner.choices = (
             [("patient", _l("The patient"))]
             + people
             + [
-                (f"caregiver:{g.caregiver_id}", f"{g.caregiver.full_name} ({g.relationship_label})")
+                (f"caregiver:{g.caregiver_id}", f"{g.caregiver.full_name} ({relation_label(g)})")
                 for g in caregivers
             ]
             + [(f"org:{o.id}", o.name) for o in organizations]
@@ -303,6 +322,7 @@ class PlanItemForm(ReadingRuleFields, IdempotentForm):
             discipline=Discipline(self.discipline.data),
             source_organization_id=self.source_organization.data,
             sensitivity=Sensitivity(self.sensitivity.data) if self.sensitivity.data else None,
+            content_language=self.content_language.data or None,
             owner_kind=owner_kind,
             **owner_ids,
             medication_name=text("medication_name"),
@@ -315,7 +335,7 @@ class PlanItemForm(ReadingRuleFields, IdempotentForm):
             location=text("location"),
             with_whom=text("with_whom"),
             preparation=text("preparation"),
-            interpreter_booked=bool(self.interpreter_booked.data),
+            interpreter_booked=INTERPRETER_VALUES.get(self.interpreter_booked.data),
             video_url=text("video_url"),
             location_phone=text("location_phone"),
             referred_to=text("referred_to"),
@@ -394,7 +414,7 @@ def form_data(data: ItemInput, patient) -> dict:
         "location": data.location,
         "with_whom": data.with_whom,
         "preparation": data.preparation,
-        "interpreter_booked": bool(data.interpreter_booked),
+        "interpreter_booked": INTERPRETER_CHOICES.get(data.interpreter_booked, ""),
         "video_url": data.video_url,
         "location_phone": data.location_phone,
         "referred_to": data.referred_to,

@@ -106,6 +106,9 @@ class PlanItem(TimestampMixin, db.Model):
     #: Plain-language name the patient sees, e.g. "Take metformin".
     title: Mapped[str] = mapped_column(sa.String(160))
     details: Mapped[str | None] = mapped_column(sa.Text)
+    #: The language it was written in (a LANGUAGES code); translations into the readers'
+    #: languages: careplan.translations.
+    content_language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     #: "Why this matters", in plain language.
     why_it_matters: Mapped[str | None] = mapped_column(sa.Text)
     area: Mapped[Area] = mapped_column(enum_column(Area))

@@ -64,6 +64,8 @@ TODAY_LOADS = (
         PlanItem.referred_to,
         PlanItem.owner_kind,
         PlanItem.area,
+        PlanItem.patient_id,
+        PlanItem.content_language,  # shown in the reader's language (careplan.translations)
         raiseload=True,
     ),
 )
@@ -114,13 +116,20 @@ def items(
 
 def open_item_titles(patient_id: int, hidden: frozenset[str]) -> list:
     """(id, area, title) of the open items the viewer may see, in plan order, as plain rows:
-    the summary's "Care plan" card names a few per area and counts them."""
+    the summary's "Care plan" card names a few per area and counts them (with the patient and
+    the content's language, for `content(row, "plan_item")`: the reader's language)."""
     key = ("open_item_titles", hidden)
     query = _STATEMENTS.get(key)
     if query is None:
         query = _STATEMENTS.setdefault(
             key,
-            sa.select(PlanItem.id, PlanItem.area, PlanItem.title)
+            sa.select(
+                PlanItem.id,
+                PlanItem.area,
+                PlanItem.title,
+                PlanItem.patient_id,
+                PlanItem.content_language,
+            )
             .where(
                 PlanItem.patient_id == sa.bindparam("patient_id"),
                 visible(PlanItem.sensitivity, hidden),

@@ -40,6 +40,7 @@ from app.careplan.items.models import (
 )
 from app.careplan.items.panels import item_panel
 from app.careplan.items.services import tick_task
+from app.careplan.labels import UNIT_LABELS as PLAN_UNIT_LABELS
 from app.core import audit, idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.db import enum_column, insert, utcnow
@@ -74,14 +75,9 @@ READING_UNITS: dict[ReadingKind, tuple[str, ...]] = {
     K.MOOD: (),
 }
 
-#: How a unit reads (only "steps" is a word).
+#: How a unit reads, in the reader's language ("кг"): careplan.labels.UNIT_LABELS.
 UNIT_LABELS = {
-    "kg": "kg",
-    "lb": "lb",
-    "mmHg": "mmHg",
-    "mg/dL": "mg/dL",
-    "mmol/L": "mmol/L",
-    "steps": _l("steps"),
+    unit: PLAN_UNIT_LABELS[unit] for unit in ("kg", "lb", "mmHg", "mg/dL", "mmol/L", "steps")
 }
 
 #: The numbers a person can have, per kind and unit: (low, high) for the first number.

@@ -35,6 +35,7 @@ from app.careplan.items.models import (
     TaskCompletion,
 )
 from app.careplan.models import ChangeKind, ChangeSubject
+from app.careplan.translations import services as translations
 from app.core.db import insert, utcnow
 from app.core.errors import RuleError
 from app.core.privacy import Sensitivity, current_actor
@@ -100,6 +101,8 @@ class ItemInput:
     ordered_on: date | None = None
     # education
     resource_url: str | None = None
+    #: The language it is written in (None: the patient's, `translations.default_language`).
+    content_language: str | None = None
 
     @classmethod
     def from_item(cls, item: PlanItem) -> ItemInput:
@@ -217,6 +220,7 @@ def add_item(patient_id: int, data: ItemInput) -> PlanItem:
     """Add an item to the patient's plan, by the current actor."""
     item = PlanItem(patient_id=patient_id, kind=data.kind, created_by_id=current_actor().user_id)
     _apply(item, data)
+    item.content_language = data.content_language or translations.default_language_for(patient_id)
     if item.kind is ItemKind.REFERRAL and item.referral_status is None:
         item.referral_status = ReferralStatus.SENT
     db.session.add(item)

@@ -43,6 +43,7 @@ from app.careplan.items.models import (
 )
 from app.careplan.items.services import ItemInput
 from app.careplan.labels import WEEKDAY_LABELS
+from app.careplan.translations import services as translations
 from app.core import audit, idempotency
 from app.core.access import Permission, can, patient_route
 from app.core.errors import on_rule_error
@@ -199,9 +200,14 @@ SELF_CARE_KINDS = frozenset({ItemKind.TASK})
 def _new_item_defaults(patient, kind: ItemKind) -> dict:
     """A new item comes from the member's organization and discipline. The member does it,
     unless it is self-care: that is the patient's to do (and to tick off on Today)."""
-    defaults = {"status": ItemStatus.ACTIVE.value}
+    defaults = {
+        "status": ItemStatus.ACTIVE.value,
+        "content_language": translations.default_language(patient),
+    }
     if kind in SELF_CARE_KINDS:
         defaults["owner"] = "patient"
+    if kind is ItemKind.APPOINTMENT and patient.interpreter_needed:
+        defaults["interpreter_booked"] = "no"  # they want one: not booked until someone does
     member = team_queries.member_for_user(current_user.id)
     if member is not None:
         defaults.update(

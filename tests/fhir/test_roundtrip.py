@@ -1,0 +1,191 @@
+"""Export -> import into an empty database -> export again gives the same resources, ids and
+meta.lastUpdated aside (issue 17: "Done when"). What the import deliberately does not take
+back is named in NOT_IMPORTED, with the reason."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from app.fhir.clients import create
+from tests.fhir.fhir_world import bearer
+from tests.fixtures.app import ON_POSTGRES, postgres_schema
+
+#: Resource types the import keeps only as source records, by design (docs/fhir.md): a
+#: caregiver grant is the patient's own yes, never an EHR's (RelatedPerson, Consent), and
+#: messages are the portal's own conversation (Communication is not an import type); the
+#: import files every item under the sending organization (Organization: the items' own
+#: source organizations are not kept).
+NOT_IMPORTED = {"RelatedPerson", "Consent", "Communication", "Organization"}
+
+#: Where the first export came from, for the import: its ids come back as identifiers.
+SOURCE = "https://portal.example/fhir"
+AREA = "https://fhir.carecircle.org/StructureDefinition/area-of-life"
+TIMING = "https://fhir.carecircle.org/StructureDefinition/task-timing"
+NEED = "https://fhir.carecircle.org/CodeSystem/referral-need"
+
+#: What the import does not take back today, field by field (each a gap of app/fhir/inbound.py,
+#: for whoever extends it); the rest of every resource must come back the same, so a new loss
+#: fails this test.
+KNOWN_LOSSES = {
+    "Goal": ["note"],  # why it matters
+    # The item's own title and details (the import titles a medicine by its name).
+    "MedicationRequest": ["note"],
+    "ServiceRequest": ["note", f"category:{NEED}", f"extension:{AREA}"],
+    "Task": [f"extension:{AREA}", f"extension:{TIMING}"],  # area of life, schedule
+    "CommunicationRequest": ["payload", f"extension:{AREA}"],  # details and link
+    # With whom and where are display-only participants (no Practitioner or Location).
+    "Appointment": ["participant", "comment"],
+    "CareTeam": ["participant.role"],  # discipline, title, coordinator
+    "CarePlan": ["activity.reference.display"],  # follows the titles above
+}
+
+
+def drop_losses(resource: dict) -> dict:
+    resource = json.loads(json.dumps(resource))
+    # The first export's ids, kept by the import (app.fhir.sources): ids are aside.
+    identifiers = [i for i in resource.get("identifier", []) if i.get("system") != SOURCE]
+    if identifiers:
+        resource["identifier"] = identifiers
+    else:
+        resource.pop("identifier", None)
+    for path in KNOWN_LOSSES.get(resource["resourceType"], []):
+        if ":" in path:
+            field, system = path.split(":", 1)
+            kept = [
+                e
+                for e in resource.get(field, [])
+                if e.get("url") != system
+                and all(c.get("system") != system for c in e.get("coding", []))
+            ]
+            if kept:
+                resource[field] = kept
+            else:
+                resource.pop(field, None)
+            continue
+        *parents, last = path.split(".")
+        nodes = [resource]
+        for name in parents:
+            found = []
+            for node in nodes:
+                value = node.get(name)
+                found += value if isinstance(value, list) else [value] if value else []
+            nodes = found
+        for node in nodes:
+            node.pop(last, None)
+    return resource
+
+
+@contextlib.contextmanager
+def empty_database(tmp_path):
+    """A second app on a brand-new, empty database (its own file, or its own schema)."""
+    if ON_POSTGRES:
+        with postgres_schema("cc_rt") as (_schema, url, options):
+            other = create_app(
+                "testing", {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
+            )
+            with other.app_context():
+                db.create_all()
+                yield other
+                db.session.remove()
+                db.engine.dispose()
+    else:
+        other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/rt.db"})
+        with other.app_context():
+            db.create_all()
+            yield other
+            db.session.remove()
+            db.engine.dispose()
+
+
+def export(app, patient_id: int) -> list[dict]:
+    _client, token = create(f"rt-{patient_id}-{id(app)}", ["read"], all_patients=True)
+    db.session.commit()
+    response = app.test_client().get(
+        f"/fhir/Patient/{patient_id}/$everything", headers=bearer(token)
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return [entry["resource"] for entry in response.get_json()["entry"]]
+
+
+def _strip(value, refs: dict | None):
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("id", "lastUpdated"):
+                continue
+            if key == "reference" and isinstance(item, str):
+                out[key] = (
+                    refs.get(item, item.split("/")[0]) if refs is not None else item.split("/")[0]
+                )
+                continue
+            out[key] = _strip(item, refs)
+        return out
+    if isinstance(value, list):
+        return [_strip(v, refs) for v in value]
+    return value
+
+
+def normalized(resources: list[dict]) -> list[str]:
+    """Each resource without its id and lastUpdated, its references replaced by what they
+    point at (the target's type and content), as sorted canonical JSON."""
+    kept = [drop_losses(r) for r in resources if r["resourceType"] not in NOT_IMPORTED]
+    refs = {}
+    for r in kept:
+        shape = json.dumps(_strip(r, None), sort_keys=True)
+        refs[f"{r['resourceType']}/{r['id']}"] = (
+            f"{r['resourceType']}#{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+        )
+    found = []
+    for resource in kept:
+        stripped = _strip(resource, refs)
+        if stripped["resourceType"] == "CarePlan":
+            # In row id order; the import creates rows type by type, and ids are aside.
+            for name in ("activity", "goal"):
+                stripped[name] = sorted(stripped.get(name, []), key=json.dumps)
+        found.append(json.dumps(stripped, sort_keys=True))
+    return sorted(found)
+
+
+def test_export_import_export_gives_the_same_resources(app, fhir_world, tmp_path):
+    from app.fhir.inbound import import_data
+    from app.patients.models import Patient
+
+    w = fhir_world
+    first = export(app, w.bravo.patient.id)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"{SOURCE}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+            }
+            for r in first
+        ],
+    }
+    with empty_database(tmp_path) as other:
+        import_data(json.loads(json.dumps(bundle)), source_system=SOURCE)
+        db.session.commit()
+        (patient_id,) = db.session.scalars(sa.select(Patient.id)).all()
+        second = export(other, patient_id)
+    # The import kept the first export's ids, and the second export gives them back, so the
+    # system they came from can match what it sent.
+    (patient,) = [r for r in second if r["resourceType"] == "Patient"]
+    assert {"system": SOURCE, "value": str(w.bravo.patient.id)} in patient["identifier"]
+    goals = [r for r in second if r["resourceType"] == "Goal"]
+    assert {i["value"] for g in goals for i in g["identifier"]} == {
+        r["id"] for r in first if r["resourceType"] == "Goal"
+    }
+    a, b = normalized(first), normalized(second)
+    only_first = sorted(set(a) - set(b))
+    only_second = sorted(set(b) - set(a))
+    assert only_first == only_second == [], "\n".join(
+        ["--- first only:", *only_first, "--- second only:", *only_second]
+    )
