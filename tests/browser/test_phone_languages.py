@@ -2,8 +2,9 @@
 demo role (patient, caregiver, care team), visited in en es vi ru zh ar so, never scroll
 sideways, no text spills out of or is cut off by its box (long Russian, Somali and Vietnamese
 words, Chinese without spaces), no word is cut in two at a line's end, nothing hides behind the
-tab bar, every tap target is 44 px, axe-core finds nothing serious, and <html lang>/<html dir>
-say the language. James reads in larger text (the demo's choice), which makes it harder.
+tab bar, every tap target is 44 px, axe-core finds nothing serious (en es ar zh), and
+<html lang>/<html dir> say the language. James reads in larger text (the demo's choice),
+which makes it harder.
 One test per language, so pytest-xdist spreads them; one browser context per language, its
 people signed in one after the other.
 
@@ -21,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from config import Config
 from tests.browser.test_main_action import sign_in
 
 TAP_TARGETS_JS = (Path(__file__).parent / "tap_targets.js").read_text()
-LANGUAGES = ["en", "es", "vi", "ru", "zh", "ar", "so"]
+LANGUAGES = list(Config.LANGUAGES)  # every shipped language
 WIDTH = 360
 
 JAMES = "james@demo.carecircle.test"
@@ -201,6 +203,12 @@ def reading(app, emails, language: str):
             db.session.commit()
 
 
+#: axe-core (half of each page's time) in a left-to-right Latin script twice, right to left and
+#: Chinese: the other languages share their templates, colours and roles; every other check
+#: runs in all seven.
+AXE_LANGUAGES = frozenset({"en", "es", "ar", "zh"})
+
+
 def problems_on(page, language: str) -> list[str]:
     """What is wrong with the page as a phone shows it (empty: nothing)."""
     from axe_playwright_python.sync_playwright import Axe
@@ -220,6 +228,8 @@ def problems_on(page, language: str) -> list[str]:
     if page.evaluate("document.querySelector('.skip-link').getBoundingClientRect().bottom") > 0:
         found.append("the skip link shows before it is focused")
     found += [f"small tap target: {e}" for e in page.evaluate(TAP_TARGETS_JS)]
+    if language not in AXE_LANGUAGES:
+        return found
     for v in Axe().run(page).response["violations"]:
         if v["impact"] in ("serious", "critical"):
             found.append(f"axe {v['id']}: {[n['target'] for n in v['nodes']][:3]}")
