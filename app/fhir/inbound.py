@@ -47,6 +47,7 @@ from app.careplan.items.models import (
     PlanItem,
     ReferralNeed,
     ReferralStatus,
+    Schedule,
 )
 from app.careplan.items.services import normalise_ingredients, refresh_flags
 from app.careplan.models import ChangeKind, ChangeSubject
@@ -55,6 +56,15 @@ from app.core.db import utcnow
 from app.core.privacy import Sensitivity
 from app.core.signals import goal_changed, plan_item_changed
 from app.extensions import db
+from app.fhir.outbound import (
+    AREA_SYSTEM,
+    DISCIPLINE_SYSTEM,
+    EXT_AREA,
+    EXT_REFERRAL_STATUS,
+    EXT_TASK_TIMING,
+    EXT_WHY,
+    REFERRAL_NEED_SYSTEM,
+)
 from app.fhir.sources import FhirSource
 from app.patients.models import Patient
 from app.team.models import (
@@ -329,6 +339,43 @@ def _human_name(names) -> tuple[str | None, str | None, list[str]]:
         if given or family:
             return given, family, list(name.get("prefix") or [])
     return None, None, []
+
+
+def _extension(resource: dict, url: str) -> dict | None:
+    """The resource's first extension with this url (CareCircle's own, app.fhir.outbound)."""
+    return next(
+        (e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") == url),
+        None,
+    )
+
+
+def _own_code(enum_cls, system: str, *concepts):
+    """The first coding of `system` among the concepts whose code `enum_cls` knows."""
+    for c in _codings(*concepts):
+        if c.get("system") == system and c.get("code") in {m.value for m in enum_cls}:
+            return enum_cls(c["code"])
+    return None
+
+
+def _own_area(resource: dict) -> Area | None:
+    """The area of life CareCircle's export wrote (its area-of-life extension)."""
+    ext = _extension(resource, EXT_AREA) or {}
+    return _own_code(Area, AREA_SYSTEM, ext.get("valueCodeableConcept"))
+
+
+def _notes(resource: dict) -> list[str]:
+    return [
+        n["text"]
+        for n in resource.get("note") or []
+        if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()
+    ]
+
+
+#: CareCircle's referral-status extension (its loop: sent, contacted, enrolled, declined).
+REFERRAL_STATUS = {s.value: s for s in ReferralStatus}
+
+#: FHIR's days of the week -> CareCircle's weekday (Monday 0).
+WEEKDAYS = {d: n for n, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
 
 
 def _ref(value) -> str | None:
@@ -1473,8 +1520,16 @@ class Importer:
         elif said_by_type == "Practitioner":
             who = self._resolve(said_by, "Practitioner")
             expressed_by_id = who.user_id if who is not None else None
+        notes = _notes(resource)
+        why = notes[0] if notes else None
+        if isinstance(quantity.get("value"), (int, float)) and len(notes) > 1 and not target_text:
+            # CareCircle's export: why it matters, then the words of a numeric target.
+            target_text = _cut(notes[1], 200)
+        elif len(notes) > 1:
+            why = "\n\n".join(notes)
         values = {
             "description": description,
+            "why_it_matters": _cut(why, 2000),
             "target_text": target_text,
             "target_value": quantity.get("value")
             if isinstance(quantity.get("value"), (int, float))
@@ -1529,6 +1584,15 @@ class Importer:
         plan_id, plan_sensitivity = self.listed_by.get((entry.type, entry.fhir_id), (None, None))
         return plan_id, own or plan_sensitivity
 
+    @staticmethod
+    def _own_values(resource: dict) -> dict:
+        """What CareCircle's own extensions say (app.fhir.outbound): area and why it matters."""
+        why = (_extension(resource, EXT_WHY) or {}).get("valueString")
+        return {
+            "area": _own_area(resource),
+            "why_it_matters": _cut(why, 2000) if isinstance(why, str) else None,
+        }
+
     def _import_medicationrequest(self, entry: Entry) -> str:
         resource = entry.resource
         patient = self._patient_of(entry, _ref(resource.get("subject")))
@@ -1562,13 +1626,21 @@ class Importer:
             ),
             120,
         )
+        own = self._own_values(resource)
+        notes = _notes(resource)
+        title = name
+        if own["area"] is not None and notes:
+            # CareCircle's export: the item's own title first, then its details.
+            title, notes = notes[0], notes[1:]
         values = self._item_values(
             ItemKind.MEDICATION,
-            name,
+            title,
             REQUEST_STATUS.get(resource.get("status"), ItemStatus.ACTIVE),
             sensitivity,
             org,
-            area=Area.MEDICINES,
+            area=own["area"] or Area.MEDICINES,
+            why_it_matters=own["why_it_matters"],
+            details=_cut("\n\n".join(notes), 2000) or None,
             medication_name=_cut(name, 120),
             dose=dose,
             ingredients=normalise_ingredients(ingredients) or ingredients_from_name(name),
@@ -1613,19 +1685,37 @@ class Importer:
             performer = (resource.get("performer") or [{}])[0]
             extra = {
                 "referred_to": _cut(performer.get("display") or title, 160),
-                "referral_need": ReferralNeed.CLINICAL,
-                "referral_status": ReferralStatus.ENROLLED
-                if status is ItemStatus.COMPLETED
-                else ReferralStatus.DECLINED
-                if status is ItemStatus.CANCELLED
-                else ReferralStatus.SENT,
+                "referral_need": _own_code(
+                    ReferralNeed, REFERRAL_NEED_SYSTEM, resource.get("category")
+                )
+                or ReferralNeed.CLINICAL,
+                "referral_status": REFERRAL_STATUS.get(
+                    (_extension(resource, EXT_REFERRAL_STATUS) or {}).get("valueCode")
+                )
+                or (
+                    ReferralStatus.ENROLLED
+                    if status is ItemStatus.COMPLETED
+                    else ReferralStatus.DECLINED
+                    if status is ItemStatus.CANCELLED
+                    else ReferralStatus.SENT
+                ),
             }
-        values = self._item_values(kind, title, status, sensitivity, org, **extra)
+        values = self._item_values(
+            kind,
+            title,
+            status,
+            sensitivity,
+            org,
+            **self._own_values(resource),
+            details=_cut("\n\n".join(_notes(resource)), 2000) or None,
+            **extra,
+        )
         return self._upsert(entry, PlanItem, "plan_item", values, patient, org, parent=plan_id)
 
     def _import_appointment(self, entry: Entry) -> str:
         resource = entry.resource
-        people = [p.get("actor") or {} for p in resource.get("participant") or []]
+        participants = [p for p in resource.get("participant") or [] if isinstance(p, dict)]
+        people = [p.get("actor") or {} for p in participants]
         patient = self._patient_of(
             entry, *[_ref(a) for a in people if "Patient" in (_ref(a) or "")]
         )
@@ -1645,6 +1735,16 @@ class Importer:
             ),
             None,
         )
+        # Display-only participants (no reference), as CareCircle's export writes them: the
+        # place is typed LOC, the person PPRF (or untyped).
+        for p in participants:
+            actor = p.get("actor") or {}
+            if _ref(actor) or not isinstance(actor.get("display"), str):
+                continue
+            if any(c.get("code") == "LOC" for c in _codings(p.get("type"))):
+                location = location or actor["display"]
+            else:
+                with_whom = with_whom or actor["display"]
         title = resource.get("description") or _first_text(
             resource.get("serviceType"), resource.get("appointmentType"), resource.get("specialty")
         )
@@ -1663,10 +1763,12 @@ class Importer:
             APPOINTMENT_STATUS.get(resource.get("status"), ItemStatus.ACTIVE),
             sensitivity,
             org,
+            **self._own_values(resource),
             starts_at=_instant(resource.get("start")),
             with_whom=_cut(with_whom, 120),
             location=_cut(location, 200),
-            preparation=_cut(resource.get("patientInstruction") or resource.get("comment"), 2000),
+            preparation=_cut(resource.get("patientInstruction"), 2000),
+            details=_cut(resource.get("comment"), 2000),
         )
         return self._upsert(entry, PlanItem, "plan_item", values, patient, org, parent=plan_id)
 
@@ -1684,23 +1786,50 @@ class Importer:
             TASK_STATUS.get(resource.get("status"), ItemStatus.ACTIVE),
             sensitivity,
             org,
+            **self._own_values(resource),
+            **self._task_timing(resource),
             details=_cut(" ".join(n.get("text", "") for n in resource.get("note") or []), 2000),
             due_date=_day(restriction.get("end")),
         )
         return self._upsert(entry, PlanItem, "plan_item", values, patient, org, parent=plan_id)
 
+    @staticmethod
+    def _task_timing(resource: dict) -> dict:
+        """Daily or weekly (on a weekday), from CareCircle's task-timing extension."""
+        timing = (_extension(resource, EXT_TASK_TIMING) or {}).get("valueTiming") or {}
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        if not isinstance(repeat, dict) or repeat.get("frequency", 1) != 1:
+            return {"schedule": None, "weekday": None}
+        unit, days = repeat.get("periodUnit"), repeat.get("dayOfWeek") or []
+        if unit == "d" and repeat.get("period", 1) == 1:
+            return {"schedule": Schedule.DAILY, "weekday": None}
+        if unit == "wk" and repeat.get("period", 1) == 1:
+            weekday = days[0] if isinstance(days, list) and len(days) == 1 else None
+            return {"schedule": Schedule.WEEKLY, "weekday": WEEKDAYS.get(weekday)}
+        return {"schedule": None, "weekday": None}
+
     def _import_communicationrequest(self, entry: Entry) -> str:
         resource = entry.resource
         patient = self._patient_of(entry, _ref(resource.get("subject")))
-        payload = next(
+        parts = [p for p in resource.get("payload") or [] if isinstance(p, dict)]
+        strings = [p["contentString"] for p in parts if isinstance(p.get("contentString"), str)]
+        strings = [t for t in strings if t.strip()]
+        payload = strings[0] if strings else None
+        link = next(
             (
-                p.get("contentString")
-                for p in resource.get("payload") or []
-                if p.get("contentString")
+                p["contentAttachment"].get("url")
+                for p in parts
+                if isinstance(p.get("contentAttachment"), dict)
+                and isinstance(p["contentAttachment"].get("url"), str)
+                and p["contentAttachment"]["url"].startswith(("https://", "http://"))
             ),
             None,
         )
-        title = _first_text(resource.get("category"), resource.get("reasonCode")) or payload
+        title = _first_text(resource.get("category"), resource.get("reasonCode"))
+        details = "\n\n".join(strings)
+        if not title and payload and len(payload) <= 160:
+            # The first text is the title (CareCircle's export), the rest the details.
+            title, details = payload, "\n\n".join(strings[1:])
         own = sensitivity_of(
             resource, resource.get("category"), resource.get("reasonCode"), words=(payload,)
         )
@@ -1708,11 +1837,13 @@ class Importer:
         org = self._organization_for(_ref(resource.get("sender")))
         values = self._item_values(
             ItemKind.EDUCATION,
-            title or "Information from your care team",
+            title or payload or "Information from your care team",
             REQUEST_STATUS.get(resource.get("status"), ItemStatus.ACTIVE),
             sensitivity,
             org,
-            details=_cut(payload, 2000),
+            **self._own_values(resource),
+            details=_cut(details, 2000) or None,
+            resource_url=_cut(link, 300) if link and len(link) <= 300 else None,
         )
         return self._upsert(entry, PlanItem, "plan_item", values, patient, org, parent=plan_id)
 

@@ -57,6 +57,7 @@ EXT_TASK_TIMING = f"{BASE}/StructureDefinition/task-timing"
 EXT_INTERPRETER = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 #: Sensitive category -> meta.security label. The import (app.fhir.inbound) maps them back.
 SECURITY_LABELS: dict[str, tuple[str, str, str]] = {
@@ -499,10 +500,24 @@ class Record:
                     "status": "accepted" if item.patient_confirmed_at else "needs-action",
                 }
             ]
+            # Display-only (no Practitioner or Location): typed, so the import tells the
+            # person (primary performer) from the place.
             if item.with_whom:
-                participants.append({"actor": {"display": item.with_whom}, "status": "accepted"})
+                participants.append(
+                    {
+                        "type": [{"coding": [coding(PARTICIPATION, "PPRF")]}],
+                        "actor": {"display": item.with_whom},
+                        "status": "accepted",
+                    }
+                )
             if item.location:
-                participants.append({"actor": {"display": item.location}, "status": "accepted"})
+                participants.append(
+                    {
+                        "type": [{"coding": [coding(PARTICIPATION, "LOC")]}],
+                        "actor": {"display": item.location},
+                        "status": "accepted",
+                    }
+                )
             value = status[item.status.value]
             if item.starts_at is None and value not in ("proposed", "cancelled"):
                 value = "proposed"  # FHIR: only proposed or cancelled ones may lack a time
