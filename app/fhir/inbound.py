@@ -58,6 +58,7 @@ from app.core.signals import goal_changed, plan_item_changed
 from app.extensions import db
 from app.fhir.outbound import (
     AREA_SYSTEM,
+    CARE_ROLE_SYSTEM,
     DISCIPLINE_SYSTEM,
     EXT_AREA,
     EXT_REFERRAL_STATUS,
@@ -68,6 +69,7 @@ from app.fhir.outbound import (
 from app.fhir.sources import FhirSource
 from app.patients.models import Patient
 from app.team.models import (
+    CareRole,
     CareTeamAssignment,
     CareTeamMember,
     Discipline,
@@ -784,6 +786,8 @@ class Importer:
         self.sources: dict[tuple[str, str], FhirSource] = {}
         #: (type, fhir id) -> the CareCircle row made or found for it.
         self.rows: dict[tuple[str, str], object] = {}
+        #: Members this run created (no one's profile yet): a CareTeam's roles may fill it.
+        self.new_members: set[int] = set()
         #: (type, fhir id) of resources a CarePlan lists, -> (care plan id, its sensitivity).
         self.listed_by: dict[tuple[str, str], tuple[str, Sensitivity | None]] = {}
         self.touched_patients: set[int] = set()
@@ -1162,6 +1166,7 @@ class Importer:
                 )
                 db.session.add(member)
                 db.session.flush()
+                self.new_members.add(member.id)
             status = "created"
         self.rows[("Practitioner", entry.fhir_id)] = member
         self._keep_identifiers(entry, "Practitioner.identifier", "member", member.id)
@@ -1458,8 +1463,15 @@ class Importer:
             member = self._resolve(reference, "Practitioner") or self._resolve(
                 reference, "PractitionerRole"
             )
-            if member is not None and self._assign(patient, member):
+            if member is None:
+                continue
+            roles = [r for r in participant.get("role") or [] if isinstance(r, dict)]
+            if member.id in self.new_members:
+                self._fill_member(member, roles)
+            if self._assign(patient, member):
                 added += 1
+            if any((r.get("text") or "").strip().lower() == "care coordinator" for r in roles):
+                self._name_coordinator(patient, member)
         org = self._resolve(
             _ref((resource.get("managingOrganization") or [None])[0]), "Organization"
         )
@@ -1473,6 +1485,40 @@ class Importer:
             organization_id=(org or self._fallback_org()).id,
         )
         return status
+
+    @staticmethod
+    def _fill_member(member: CareTeamMember, roles: list[dict]) -> None:
+        """A member this import created takes its discipline, role and title from the
+        CareTeam's participant.role (CareCircle's codings; the title in the text)."""
+        discipline = _own_code(Discipline, DISCIPLINE_SYSTEM, roles)
+        if discipline is not None:
+            member.discipline = discipline
+        role = _own_code(CareRole, CARE_ROLE_SYSTEM, roles)
+        if role is not None:
+            member.role = role
+        words = next(
+            (
+                r["text"].strip()
+                for r in roles
+                if isinstance(r.get("text"), str)
+                and r["text"].strip()
+                and r["text"].strip().lower() != "care coordinator"
+            ),
+            None,
+        )
+        if words and words != member.role.value.replace("_", " "):
+            member.title = _cut(words, 120)
+
+    def _name_coordinator(self, patient: Patient, member: CareTeamMember) -> None:
+        """The CareTeam's care coordinator, when the patient has none yet (one at most)."""
+        current = db.session.scalar(
+            sa.select(CareTeamAssignment.member_id).where(
+                CareTeamAssignment.patient_id == patient.id,
+                CareTeamAssignment.is_coordinator.is_(True),
+            )
+        )
+        if current is None:
+            self._assign(patient, member, coordinator=True)
 
     # -------------------------------------------------------------- plan items and goals
 
@@ -1716,23 +1762,24 @@ class Importer:
         resource = entry.resource
         participants = [p for p in resource.get("participant") or [] if isinstance(p, dict)]
         people = [p.get("actor") or {} for p in participants]
-        patient = self._patient_of(
-            entry, *[_ref(a) for a in people if "Patient" in (_ref(a) or "")]
-        )
+
+        def points_at(actor: dict) -> str:
+            """The type a reference points at (a urn:uuid one: the Bundle entry's type)."""
+            reference = _ref(actor) or ""
+            target = self.by_ref.get(reference)
+            return target.type if target is not None else reference
+
+        patient = self._patient_of(entry, *[_ref(a) for a in people if "Patient" in points_at(a)])
         with_whom = next(
             (
                 a.get("display")
                 for a in people
-                if "Practitioner" in (_ref(a) or "") and a.get("display")
+                if "Practitioner" in points_at(a) and a.get("display")
             ),
             None,
         )
         location = next(
-            (
-                a.get("display")
-                for a in people
-                if "Location" in (_ref(a) or "") and a.get("display")
-            ),
+            (a.get("display") for a in people if "Location" in points_at(a) and a.get("display")),
             None,
         )
         # Display-only participants (no reference), as CareCircle's export writes them: the

@@ -48,6 +48,7 @@ GRANT_KIND_SYSTEM = f"{BASE}/CodeSystem/caregiver-grant-kind"
 TOPIC_SYSTEM = f"{BASE}/CodeSystem/message-topic"
 AREA_SYSTEM = f"{BASE}/CodeSystem/area-of-life"
 DISCIPLINE_SYSTEM = f"{BASE}/CodeSystem/discipline"
+CARE_ROLE_SYSTEM = f"{BASE}/CodeSystem/care-role"
 REFERRAL_NEED_SYSTEM = f"{BASE}/CodeSystem/referral-need"
 ITEM_KIND_SYSTEM = f"{BASE}/CodeSystem/plan-item-kind"
 EXT_AREA = f"{BASE}/StructureDefinition/area-of-life"
@@ -389,7 +390,10 @@ class Record:
             member = assignment.member
             roles = [
                 {
-                    "coding": [coding(DISCIPLINE_SYSTEM, member.discipline.value)],
+                    "coding": [
+                        coding(DISCIPLINE_SYSTEM, member.discipline.value),
+                        coding(CARE_ROLE_SYSTEM, member.role.value),
+                    ],
                     # The free title is optional now: the role's key in words otherwise.
                     "text": member.title or member.role.value.replace("_", " "),
                 }
