@@ -2,15 +2,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import SelectField, StringField, TelField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.auth.forms import InviteAccountForm
 from app.auth.models import User
-from app.auth.services import normalise_email
 from app.caregivers.labels import SCOPE_LABELS
 from app.core.db import utcnow
-from app.core.forms import MultiCheckboxField, PlainDateField, language_choices, phone_e164
+from app.core.forms import MultiCheckboxField, PlainDateField, phone_e164
 from app.core.text import plain_name
 from app.extensions import db
 from app.patients.forms import care_language_choices, timezone_choices
@@ -21,12 +20,6 @@ from app.team.models import Organization
 FULL_NAME_MAX = User.__table__.c.full_name.type.length
 
 
-def unused_email(form, field):
-    field.data = normalise_email(field.data)
-    if db.session.scalar(sa.select(User.id).where(User.email == field.data)) is not None:
-        raise ValidationError(_l("Someone already uses this email address."))
-
-
 def not_in_future(form, field):
     if field.data and field.data > utcnow().date():
         raise ValidationError(_l("The date of birth cannot be in the future."))
@@ -34,25 +27,10 @@ def not_in_future(form, field):
         raise ValidationError(_l("Check the year of birth."))
 
 
-class _AccountForm(FlaskForm):
-    """What every invitation asks: where to send it and in which language. The name is asked
-    once, the way its record keeps it: a patient's given and family names (the account's
-    full name is made from them), anyone else's full name."""
-
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(_l("Enter an email address.")),
-            Email(_l("Enter an email address like name@example.com.")),
-            Length(max=254),
-            unused_email,
-        ],
-    )
-    language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.language.choices = language_choices()
+class _AccountForm(InviteAccountForm):
+    """What every invitation asks (InviteAccountForm). The name is asked once, the way its
+    record keeps it: a patient's given and family names (the account's full name is made from
+    them), anyone else's full name."""
 
 
 class _PersonForm(_AccountForm):

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 COMMON_PASSWORDS = frozenset(
@@ -116,3 +117,36 @@ class ConfirmForm(FlaskForm):
         description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
     )
+
+
+def unused_email(form, field):
+    """An invitation's address, normalised, that no account uses yet."""
+    from app.auth.models import User
+    from app.auth.services import normalise_email
+    from app.extensions import db
+
+    field.data = normalise_email(field.data)
+    if db.session.scalar(sa.select(User.id).where(User.email == field.data)) is not None:
+        raise ValidationError(_l("Someone already uses this email address."))
+
+
+class InviteAccountForm(FlaskForm):
+    """What every invitation to a new account asks: where to send it and in which language
+    (the admin's invitations, a record's "Invite to the portal")."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter an email address like name@example.com.")),
+            Length(max=254),
+            unused_email,
+        ],
+    )
+    language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        from app.core.forms import language_choices
+
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()

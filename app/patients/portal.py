@@ -10,43 +10,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.auth import services as auth_services
-from app.auth.models import Role, User
+from app.auth.forms import InviteAccountForm
+from app.auth.models import Role
 from app.core import audit
 from app.core.access import Permission, patient_route
-from app.core.forms import language_choices
 from app.extensions import db
 from app.patients import bp
 from app.patients.models import Patient
 
 
-def _unused_email(form, field):
-    field.data = auth_services.normalise_email(field.data)
-    if db.session.scalar(sa.select(User.id).where(User.email == field.data)) is not None:
-        raise ValidationError(_l("Someone already uses this email address."))
-
-
-class PortalInviteForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(_l("Enter an email address.")),
-            Email(_l("Enter an email address like name@example.com.")),
-            Length(max=254),
-            _unused_email,
-        ],
-    )
-    language = SelectField(_l("Language for CareCircle"), validators=[DataRequired()])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.language.choices = language_choices()
+class PortalInviteForm(InviteAccountForm):
+    """The patient's email and language for their new account."""
 
 
 @bp.route("/patients/<int:patient_id>/portal-invitation", methods=["GET", "POST"])
