@@ -1176,16 +1176,21 @@ class Importer:
         return status
 
     def _member_by_identifier(self, resource: dict) -> CareTeamMember | None:
+        return self._by_identifier(resource, "Practitioner.identifier", CareTeamMember)
+
+    def _by_identifier(self, resource: dict, kind: str, model):
+        """The row an earlier import kept one of `resource`'s identifiers for (`kind`: which
+        identifiers, e.g. "Patient.identifier"), or None."""
         for system, value in self._identifiers(resource):
             source = db.session.scalar(
                 sa.select(FhirSource).where(
                     FhirSource.source_system == system,
-                    FhirSource.resource_type == "Practitioner.identifier",
+                    FhirSource.resource_type == kind,
                     FhirSource.fhir_id == value,
                 )
             )
             if source is not None and source.entity_id:
-                return db.session.get(CareTeamMember, source.entity_id)
+                return db.session.get(model, source.entity_id)
         return None
 
     def _member_by_email(self, email: str | None) -> CareTeamMember | None:
@@ -1326,17 +1331,7 @@ class Importer:
             self.report.patient_ids.append(patient.id)
 
     def _patient_by_identifier(self, resource: dict) -> Patient | None:
-        for system, value in self._identifiers(resource):
-            source = db.session.scalar(
-                sa.select(FhirSource).where(
-                    FhirSource.source_system == system,
-                    FhirSource.resource_type == "Patient.identifier",
-                    FhirSource.fhir_id == value,
-                )
-            )
-            if source is not None and source.entity_id:
-                return db.session.get(Patient, source.entity_id)
-        return None
+        return self._by_identifier(resource, "Patient.identifier", Patient)
 
     @staticmethod
     def _language(resource: dict) -> str | None:

@@ -420,21 +420,26 @@ class Record:
             else [],
         }
 
-    def _items(self) -> list:
-        if "_items" not in self._cache:
-            from app.careplan.items.models import PlanItem
-
-            self._cache["_items"] = list(
+    def _visible_rows(self, model) -> list:
+        """The patient's rows of `model` this reader may see (one query, kept for the export)."""
+        key = f"_rows_{model.__name__}"
+        if key not in self._cache:
+            self._cache[key] = list(
                 db.session.scalars(
-                    sa.select(PlanItem)
+                    sa.select(model)
                     .where(
-                        PlanItem.patient_id == self.patient.id,
-                        visible(PlanItem.sensitivity, self.reader.hidden),
+                        model.patient_id == self.patient.id,
+                        visible(model.sensitivity, self.reader.hidden),
                     )
-                    .order_by(PlanItem.id)
+                    .order_by(model.id)
                 )
             )
-        return self._cache["_items"]
+        return self._cache[key]
+
+    def _items(self) -> list:
+        from app.careplan.items.models import PlanItem
+
+        return self._visible_rows(PlanItem)
 
     def _items_of(self, *kinds) -> list:
         return [i for i in self._items() if i.kind.value in kinds]
@@ -647,20 +652,9 @@ class Record:
             }
 
     def _goals(self) -> list:
-        if "_goals" not in self._cache:
-            from app.careplan.goals.models import Goal
+        from app.careplan.goals.models import Goal
 
-            self._cache["_goals"] = list(
-                db.session.scalars(
-                    sa.select(Goal)
-                    .where(
-                        Goal.patient_id == self.patient.id,
-                        visible(Goal.sensitivity, self.reader.hidden),
-                    )
-                    .order_by(Goal.id)
-                )
-            )
-        return self._cache["_goals"]
+        return self._visible_rows(Goal)
 
     def _build_Goal(self) -> Iterable[dict]:
         achievement = "http://terminology.hl7.org/CodeSystem/goal-achievement"
