@@ -24,6 +24,8 @@ DOMAINS = (
     "admin",
     "pwa",
     "fhir",
+    "screening",
+    "metrics",
 )
 
 

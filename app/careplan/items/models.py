@@ -66,6 +66,14 @@ class ReferralStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+class Attendance(enum.StrEnum):
+    """What happened at a past appointment, as the team recorded it (FHIR Appointment.status
+    fulfilled / noshow): the no-show measure compares reminded and not reminded appointments."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
 class ReferralNeed(enum.StrEnum):
     CLINICAL = "clinical"
     FOOD = "food"
@@ -163,6 +171,9 @@ class PlanItem(TimestampMixin, db.Model):
     #: When the patient side last asked to change it; cleared when the team answers or
     #: changes the appointment (the requests themselves: appointments.AppointmentRequest).
     change_requested_at: Mapped[datetime | None] = mapped_column()
+    #: Whether the patient came, recorded by the team after the start (NULL: not recorded).
+    attendance: Mapped[Attendance | None] = mapped_column(enum_column(Attendance, length=12))
+    attendance_recorded_at: Mapped[datetime | None] = mapped_column()
 
     # referral
     referral_status: Mapped[ReferralStatus | None] = mapped_column(enum_column(ReferralStatus))

@@ -1,0 +1,1 @@
+"""Measures: see docs/metrics.md (filled by the metrics work)."""
