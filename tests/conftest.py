@@ -2,6 +2,7 @@
 order (a module comes after the ones it imports, so pytest rewrites each one's asserts)."""
 
 pytest_plugins = [
+    "tests.fixtures.speed",
     "tests.fixtures.app",
     "tests.fixtures.browser",
     "tests.fixtures.factories",
