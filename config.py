@@ -59,6 +59,35 @@ def parse_topic_hours(value: str, topics=None) -> dict[str, int]:
     return out
 
 
+def parse_prices(value: str) -> dict[str, float]:
+    """Read "LOINC:4548-4=10.50,CPT:71046=35" into {"LOINC:4548-4": 10.5, "CPT:71046": 35.0}
+    (a test's code system and code, upper-case; a bare code matches any system)."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        key, _sep, amount = part.rpartition("=")
+        try:
+            price = float(amount)
+        except ValueError as exc:
+            raise RuntimeError(f"TEST_PRICES: cannot read {part!r}") from exc
+        if not key.strip() or not price >= 0:
+            raise RuntimeError(f"TEST_PRICES: {part!r} needs a code and a price of 0 or more")
+        out[key.strip().upper()] = price
+    return out
+
+
+def env_money(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        amount = float(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an amount in US dollars, got {value!r}") from exc
+    if not amount >= 0:
+        raise RuntimeError(f"{name} must be 0 or more, got {value!r}")
+    return amount
+
+
 def parse_list(value: str) -> tuple[str, ...]:
     """Read "behavioral_health,substance_use" into a tuple."""
     return tuple(filter(None, (part.strip() for part in value.split(","))))
@@ -274,6 +303,28 @@ class Config:
     # Care plan: the same test ordered by two organizations this many days apart (or fewer)
     # is flagged as a possible duplicate.
     DUPLICATE_TEST_WINDOW_DAYS = env_int("DUPLICATE_TEST_WINDOW_DAYS", 30)
+
+    # Measures (docs/metrics.md#flags): what a duplicate test cancelled from a flag would have
+    # cost, in US dollars, by "SYSTEM:CODE" (or a bare code). Rough US list prices to start
+    # with (e.g. Medicare's fee schedules); set the CCO's own with TEST_PRICES, which adds to
+    # and overrides this table. A test not listed counts TEST_PRICE_DEFAULT_USD.
+    TEST_PRICES = {
+        "LOINC:4548-4": 10.0,  # A1c
+        "LOINC:57698-3": 14.0,  # cholesterol (lipid panel)
+        "LOINC:24362-6": 9.0,  # kidney function panel
+        "LOINC:24356-8": 4.0,  # urine test
+        "LOINC:44249-1": 5.0,  # depression screening (PHQ-9)
+        "CPT:71046": 35.0,  # chest X-ray, two views
+        "CPT:77067": 135.0,  # screening mammogram
+        "CPT:45378": 380.0,  # colonoscopy
+        "CPT:93306": 200.0,  # heart ultrasound
+        "CPT:D0210": 120.0,  # dental X-rays, full mouth
+    }
+    TEST_PRICES.update(parse_prices(os.environ.get("TEST_PRICES", "")))
+    TEST_PRICE_DEFAULT_USD = env_money("TEST_PRICE_DEFAULT_USD", 50.0)
+    # A medicine conflict the team settled by stopping one of the two: a flat amount per flag,
+    # 0 by default (what a conflict avoided costs is too varied to price).
+    MEDICATION_CONFLICT_SAVING_USD = env_money("MEDICATION_CONFLICT_SAVING_USD", 0.0)
 
     # Messaging: who sees a topic first, and how fast the team aims to answer it (hours).
     MESSAGE_ROUTING = {

@@ -8,7 +8,7 @@ from tests.fixtures.app import ROOT
 
 def config_variables() -> set[str]:
     source = (ROOT / "config.py").read_text()
-    return set(re.findall(r'(?:env_int|env_bool|environ\.get)\("([A-Z_]+)"', source))
+    return set(re.findall(r'(?:env_int|env_bool|env_money|environ\.get)\("([A-Z_]+)"', source))
 
 
 def test_env_example_lists_every_variable():

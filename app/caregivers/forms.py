@@ -136,13 +136,10 @@ class _AccessForm(FlaskForm):
         return ok
 
 
-class InviteForm(_RelationFields, IdempotentForm, _AccessForm):
-    full_name = StringField(
-        _l("Their name"),
-        filters=[plain_name],
-        validators=[DataRequired(_l("Enter their name.")), Length(max=120)],
-        render_kw={"autocomplete": "off"},
-    )
+class InviteContactFields(FlaskForm):
+    """Where a caregiver's invitation goes: an email or a mobile number (also the Invite
+    button of a caregiver an imported record names, app.fhir.proposal_views)."""
+
     email = EmailField(
         _l("Their email"),
         validators=[
@@ -157,6 +154,15 @@ class InviteForm(_RelationFields, IdempotentForm, _AccessForm):
         validators=[Optional(), Length(max=32), phone_e164()],
         description=_l("We send the invitation by email or by text, not both."),
         render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+
+
+class InviteForm(_RelationFields, IdempotentForm, _AccessForm, InviteContactFields):
+    full_name = StringField(
+        _l("Their name"),
+        filters=[plain_name],
+        validators=[DataRequired(_l("Enter their name.")), Length(max=120)],
+        render_kw={"autocomplete": "off"},
     )
     relationship = SelectField(
         _l("How they are related to you"),

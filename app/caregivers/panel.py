@@ -81,7 +81,10 @@ def _scope_words(name: str) -> dict[Scope, tuple[tuple[str, ...], str, str]]:
             _("Appointments"),
         ),
         Scope.GOALS: (
-            (_("Change %(name)s's goals and preferences", name=name),),
+            (
+                _("Change %(name)s's goals and preferences", name=name),
+                _("Answer the questions about %(name)s's needs", name=name),
+            ),
             _("You cannot change %(name)s's goals or preferences.", name=name),
             _("Goals"),
         ),

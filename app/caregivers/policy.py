@@ -63,6 +63,8 @@ CARE_TEAM_PERMISSIONS = frozenset(
         P.VIEW_TEXTS,
         P.GRANT_LEGAL_ACCESS,
         P.INVITE_TO_PORTAL,
+        P.ANSWER_SCREENING,
+        P.VIEW_SCREENING,
     }
 )
 
@@ -92,7 +94,9 @@ SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.MESSAGES: frozenset({P.VIEW_MESSAGES, P.SEND_MESSAGES}),
     Scope.REMINDERS: frozenset(),
     Scope.APPOINTMENTS: frozenset({P.MANAGE_APPOINTMENTS}),
-    Scope.GOALS: frozenset({P.EDIT_GOALS, P.EDIT_PREFERENCES}),
+    # The social needs screening is about the person's life, like their goals and preferences
+    # (its safety questions are never asked of a caregiver: app.screening.questions).
+    Scope.GOALS: frozenset({P.EDIT_GOALS, P.EDIT_PREFERENCES, P.ANSWER_SCREENING}),
     Scope.DECISIONS: frozenset({P.TAKE_PART_IN_DECISIONS}),
 }
 
@@ -114,6 +118,7 @@ IMPLIES: dict[Permission, frozenset[Permission]] = {
     P.INVITE_TO_PORTAL: frozenset({P.VIEW_SUMMARY}),
     P.EDIT_PROFILE: frozenset({P.VIEW_SUMMARY}),
     P.DOWNLOAD_RECORD: frozenset({P.VIEW_SUMMARY}),
+    P.ANSWER_SCREENING: frozenset({P.VIEW_SUMMARY}),
 }
 
 

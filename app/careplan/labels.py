@@ -92,6 +92,10 @@ CHANGE_EVENT_LABELS = {
     "appointment_confirmed": _l("Confirmed: will come"),
     "appointment_cancelled": _l("Cancelled: cannot come"),
     "appointment_change_asked": _l("Asked to change the time"),
+    # The care team recorded a past visit (items/attendance.py): neutral words, the patient
+    # reads them too.
+    "appointment_attended": _l("The visit took place"),
+    "appointment_not_attended": _l("The visit did not take place"),
     # The care team translated it (careplan.translations): "translated:<language>".
     "translated:en": _l("Translated into English"),
     "translated:es": _l("Translated into Spanish"),

@@ -67,6 +67,12 @@ class Permission(enum.StrEnum):
     #: Give a record without a login (e.g. one imported from an EHR) its patient's account and
     #: email them the link to set a password (care team and administrators).
     INVITE_TO_PORTAL = "invite_to_portal"
+    #: Answer the social needs screening (app.screening): the patient, the care team for them,
+    #: and a caregiver whose grant lets them change goals and preferences (never the safety
+    #: questions: those are asked of the patient or the team only).
+    ANSWER_SCREENING = "answer_screening"
+    #: Read the screening's answers, the safety ones included: the patient and the care team.
+    VIEW_SCREENING = "view_screening"
 
 
 @dataclass(frozen=True)

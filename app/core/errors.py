@@ -25,6 +25,19 @@ log = logging.getLogger(__name__)
 
 HANDLED = (400, 403, 404, 405, 409, 413, 422, 429)
 
+#: Machine APIs that answer errors in their own format, by URL prefix ("/fhir": a FHIR
+#: OperationOutcome), set by their domain's init_app. A routing 404 or 405, or a 413 raised
+#: before any view, belongs to no blueprint, so a blueprint's own handler never sees it.
+API_ERRORS: dict[str, Callable[[HTTPException], object]] = {}
+
+
+def _api_errors() -> Callable[[HTTPException], object] | None:
+    path = request.path
+    for prefix, render in API_ERRORS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return render
+    return None
+
 
 class RuleError(Exception):
     """An action the rules do not allow. `message` is translated and shown to the user."""
@@ -127,6 +140,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        if (api := _api_errors()) is not None and code < 500:
+            return api(error)
         if code not in HANDLED:
             if code >= 500:
                 return render_template("errors/error.html", code=500), 500
@@ -148,4 +163,6 @@ def register(app: Flask) -> None:
             db.session.rollback()
         except Exception as exc:  # the database is gone: the page still renders what it can
             log.error("rollback after a 500 failed: %s", describe(exc))
+        if (api := _api_errors()) is not None:
+            return api(InternalServerError())
         return render_template("errors/error.html", code=500), 500

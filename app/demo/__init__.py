@@ -29,6 +29,7 @@ from app.demo import (
     plan_medicines,
     plan_readings,
     reminders,
+    screening,
     translations,
 )
 from app.demo.accounts import DEMO_PASSWORD, DOMAIN
@@ -60,6 +61,7 @@ def seed() -> bool:
     attachments.seed(people)
     languages.seed(people, password_hash)  # Lan reads Vietnamese, her son Minh English
     translations.seed(people)  # María's and Lan's plans in their language; Leo's for Rosa
+    screening.seed(people)  # María worries about the rent: a referral for Lupe (CHW)
     reminders.plan_next_day(people)
     db.session.flush()
     return not already

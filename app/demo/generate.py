@@ -52,6 +52,8 @@ from app.messaging import workqueue
 from app.messaging.models import Topic
 from app.patients.models import REMINDER_KINDS
 from app.reminders.forms import MORE_TEXTS_WORDING
+from app.screening.labels import REFERRAL_AREAS, REFERRAL_NEEDS, REFERRAL_TITLES
+from app.screening.questions import Need
 from app.team.models import CareTeamMember, Discipline, Organization, OrganizationKind
 from app.team.sorting import sort_key
 
@@ -486,6 +488,8 @@ class P:
     threads: list[int] = field(default_factory=list)
     #: The items the patient chose reminder times for.
     reminded: list[tuple] = field(default_factory=list)
+    #: Social needs screenings: (seconds before now, needs found).
+    screenings: list[tuple[int, list[str]]] = field(default_factory=list)
 
     @property
     def locale(self) -> str:
@@ -623,6 +627,8 @@ COLUMNS = {
         "ordering_member_id",
         "ordered_on",
         "resource_url",
+        "attendance",
+        "attendance_recorded_at",
         "created_at",
         "updated_at",
     ),
@@ -725,6 +731,26 @@ COLUMNS = {
         "updated_by_id",
     ),
     "text_consents": ("patient_id", "given", "wording", "locale", "recorded_at", "recorded_by_id"),
+    "screening_responses": (
+        "id",
+        "patient_id",
+        "questionnaire",
+        "answered_by_id",
+        "answered_as",
+        "language",
+        "authored_at",
+        "needs",
+        "positive",
+        "response",
+    ),
+    "screening_referrals": (
+        "response_id",
+        "patient_id",
+        "need",
+        "item_id",
+        "suggested",
+        "created_at",
+    ),
     "outbound_sms": (
         "created_at",
         "to_number",
@@ -751,6 +777,8 @@ ORDER = (
     "care_team_assignments",
     "caregiver_grants",
     "plan_items",
+    "screening_responses",
+    "screening_referrals",
     "task_completions",
     "goals",
     "goal_check_ins",
@@ -779,10 +807,13 @@ def _patients(run: Run, size: int) -> None:
         p = P(id=first_pid + k, age=_age(rng), language=language)
         p.item_count = rng.randint(14, 26)
         p.decision = rng.random() < 0.08
+        p.screenings = _choose_screenings(rng)
         people.append(p)
     decisions = sum(p.decision for p in people)
+    needs = sum(len(found) for p in people for _ago, found in p.screenings)
     for table, n in (
-        ("plan_items", sum(p.item_count for p in people)),
+        ("plan_items", sum(p.item_count for p in people) + needs),
+        ("screening_responses", sum(len(p.screenings) for p in people)),
         ("goals", 2 * size),
         ("decisions", decisions),
         ("decision_options", 2 * decisions),
@@ -838,6 +869,7 @@ def _patients(run: Run, size: int) -> None:
         _plan(run, p, out)
         _goals(run, p, out)
         _decision(run, p, out)
+        _screenings(run, p, out)
         _choose_reminders(run, p)
     _screens_follow(out, people)
     run.next_id["reminder_schedules"] = sink.reserve(
@@ -1172,6 +1204,8 @@ def _plan(run: Run, p: P, out: Tables) -> None:
             created_by_id=author.user_id,
         )
         updated = rng.randint(created, run.now) if closed else created
+        if kind == "appointment" and status == "completed":
+            _attendance(run, p, item_id, starts, row, out)
         row["created_at"], row["updated_at"] = sink.ts(created), sink.ts(updated)
         out.add("plan_items", tuple(row.values()))
         p.items.append((item_id, kind, status, row["sensitivity"], row["title"], row["schedule"]))
@@ -1212,6 +1246,150 @@ def _plan(run: Run, p: P, out: Tables) -> None:
                     day = run.today - timedelta(days=back)
                     at = run.now - back * DAY + rng.randint(0, 3600 * 6)
                     out.add("task_completions", (item_id, day.isoformat(), p.user_id, sink.ts(at)))
+
+
+#: A reminded appointment is missed less often (the no-show measure compares the two).
+NO_SHOW_REMINDED, NO_SHOW_NOT_REMINDED = 0.08, 0.17
+#: How texts end up (Twilio's final statuses), for reminders sent in the past.
+SENT_STATUS = (("delivered", 0.93), ("undelivered", 0.04), ("failed", 0.03))
+
+
+def _attendance(run: Run, p: P, item_id: int, starts: int, row: dict, out: Tables) -> None:
+    """A past appointment's attendance as the team recorded it, and for about half of the
+    patients who take texts the reminder the day before (delivered or not)."""
+    rng, sink = run.rng, run.sink
+    reminded = False
+    if p.phone and rng.random() < 0.5:
+        status = _pick(rng, SENT_STATUS)
+        reminded = status == "delivered"
+        sent = starts - DAY
+        out.add(
+            "outbound_sms",
+            (
+                sink.ts(sent - 60),
+                p.phone,
+                p.user_id,
+                p.id,
+                "appointment",
+                p.locale,
+                "CareCircle: you have an appointment tomorrow. Reply STOP to stop texts.",
+                sink.ts(sent),
+                status,
+                sink.ts(sent + 2),
+                f"SMgenappt{item_id:012d}",
+                1,
+                item_id,
+                None,
+                f"appt:{item_id}:24:{p.phone}",
+            ),
+        )
+    missed = rng.random() < (NO_SHOW_REMINDED if reminded else NO_SHOW_NOT_REMINDED)
+    row["attendance"] = "no_show" if missed else "attended"
+    row["attendance_recorded_at"] = sink.ts(min(run.now, starts + rng.randint(3600, 2 * DAY)))
+
+
+def _choose_screenings(rng: random.Random) -> list[tuple[int, list[str]]]:
+    """About 45% of patients answered the social needs screening in the last year, some of them
+    another one the year before; about 3 in 10 screenings find a need (safety the rarest)."""
+    if rng.random() >= 0.45:
+        return []
+    ago = [rng.randint(DAY, YEAR)]
+    if rng.random() < 0.3:
+        ago.append(ago[0] + rng.randint(300 * DAY, 400 * DAY))
+    found = []
+    for seconds in ago:
+        needs: list[str] = []
+        if rng.random() < 0.3:
+            needs = rng.sample([n.value for n in NEED_WEIGHTS], rng.choice((1, 1, 1, 2, 3)))
+            needs = [n.value for n in Need if n.value in needs]  # the questionnaire's order
+        found.append((seconds, needs))
+    return found
+
+
+#: The needs a screening may find.
+NEED_WEIGHTS = (Need.FOOD, Need.TRANSPORTATION, Need.HOUSING, Need.UTILITIES, Need.SAFETY)
+#: Where a suggested referral stands, by how long ago it was suggested: (referral step, status)
+REFERRAL_OUTCOMES = (
+    ((None, "planned"), 0.12),  # not sent yet
+    (("sent", "active"), 0.25),
+    (("contacted", "active"), 0.18),
+    (("enrolled", "completed"), 0.35),
+    (("declined", "completed"), 0.10),
+)
+
+
+def _screenings(run: Run, p: P, out: Tables) -> None:
+    """The patient's screenings (screening_responses), and for each need found the referral it
+    suggested (a plan item owned by a social services member of the team, its steps moved on
+    as time passed) with the link row (screening_referrals), as app.screening.services saves
+    them."""
+    rng, sink = run.rng, run.sink
+    for ago, needs in p.screenings:
+        response_id = run.take("screening_responses")
+        at = run.now - ago
+        if at < p.created:
+            continue
+        if p.user_id and rng.random() < 0.7:
+            by, capacity = p.user_id, "patient"
+        elif p.caregiver_id and "safety" not in needs:
+            by, capacity = p.caregiver_id, "caregiver"
+        else:
+            by, capacity = _member(p, Discipline.NURSING, rng).user_id, "care_team"
+        response = {
+            "resourceType": "QuestionnaireResponse",
+            "status": "completed",
+            "questionnaire": "https://carecircle.example/Questionnaire/ahc-hrsn-core",
+            "authored": sink.ts(at),
+        }
+        out.add(
+            "screening_responses",
+            (
+                response_id,
+                p.id,
+                "ahc-hrsn-core",
+                by,
+                capacity,
+                p.language,
+                sink.ts(at),
+                dumps(needs),
+                bool(needs),
+                dumps(response),
+            ),
+        )
+        for need in needs:
+            item_id = run.take("plan_items")
+            owner = _member(p, Discipline.SOCIAL_SERVICES, rng)
+            step, status = None, "planned"  # suggested in the last two weeks: not sent yet
+            if ago >= 14 * DAY:
+                chosen = _pick(rng, [(str(i), w) for i, (_o, w) in enumerate(REFERRAL_OUTCOMES)])
+                step, status = REFERRAL_OUTCOMES[int(chosen)][0]
+            row = dict.fromkeys(COLUMNS["plan_items"])
+            with force_locale(p.locale):
+                title = str(REFERRAL_TITLES[Need(need)])
+            row.update(
+                id=item_id,
+                patient_id=p.id,
+                kind="referral",
+                title=title,
+                area=REFERRAL_AREAS[Need(need)].value,
+                status=status,
+                discipline=Discipline.SOCIAL_SERVICES.value,
+                source_organization_id=owner.org_id,
+                sensitivity="confidential" if need == "safety" else None,
+                owner_kind="team_member",
+                owner_member_id=owner.member_id,
+                referral_status=step,
+                referral_need=REFERRAL_NEEDS[Need(need)].value,
+                created_at=sink.ts(at),
+                updated_at=sink.ts(at if step is None else min(run.now, at + 3 * DAY)),
+            )
+            out.add("plan_items", tuple(row.values()))
+            p.items.append((item_id, "referral", status, row["sensitivity"], title, None))
+            out.add(
+                "plan_changes",
+                (p.id, "item", item_id, "added", title, None, None, "system", sink.ts(at)),
+            )
+            out.add("screening_referrals", (response_id, p.id, need, item_id, True, sink.ts(at)))
 
 
 def _day(t: int) -> date:
@@ -1405,6 +1583,7 @@ def _reminders(run: Run, p: P, out: Tables) -> None:
         purpose = item[1]
         for back in range(1, 6):
             sent = run.now - back * DAY - 4 * 3600
+            status = _pick(rng, SENT_STATUS)
             out.add(
                 "outbound_sms",
                 (
@@ -1416,7 +1595,7 @@ def _reminders(run: Run, p: P, out: Tables) -> None:
                     p.locale,
                     "CareCircle: you have a reminder. Reply STOP to stop texts.",
                     sink.ts(sent),
-                    "delivered",
+                    status,
                     sink.ts(sent + 2),
                     f"SMgen{schedule_id:012d}{back:02d}",
                     1,

@@ -82,8 +82,11 @@ def statement(base: str) -> dict:
     text = (
         f"POST {base} (app.fhir.import_api) with the import scope: "
         + ", ".join(sorted(SUPPORTED))
-        + " are imported; other types are skipped and counted. An invalid entry rejects the "
-        "whole Bundle with an OperationOutcome."
+        + " are imported; other FHIR types are skipped and counted, a type FHIR R4 does not "
+        "define is a 400. An invalid entry rejects the whole Bundle with an OperationOutcome. "
+        "RelatedPerson with a permitting Consent is offered to the patient as an invitation "
+        "(never a grant); Communication goes into the patient's message threads as history "
+        "(nobody is notified); Appointment fulfilled/noshow is the attendance."
     )
     rest["interaction"] = [
         {"code": "transaction", "documentation": text},

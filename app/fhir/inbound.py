@@ -18,8 +18,9 @@ How it goes, and why:
    last import keeps the team's value, with what the source now says kept for the item page.
 
 Caregiver access is never granted by an import: a grant in CareCircle is the patient's own yes
-(and needs the caregiver's account). A RelatedPerson, and a Consent naming one, are kept as
-source records for the team to take up with the patient.
+(and needs the caregiver's account). A RelatedPerson is a proposal (app.fhir.proposals) that a
+Consent permitting access turns into a question for the patient: Invite sends the normal
+invitation. A Communication is history in the patient's threads: nobody is notified.
 """
 
 from __future__ import annotations
@@ -30,17 +31,19 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import Role, User
+from app.caregivers.labels import relation_from_words
 from app.careplan import changes
 from app.careplan.goals.models import Goal, GoalAchievement, GoalLifecycle
 from app.careplan.items.models import (
     CLOSED_STATUSES,
     Area,
+    Attendance,
     ItemKind,
     ItemStatus,
     OwnerKind,
@@ -56,17 +59,23 @@ from app.core.db import utcnow
 from app.core.privacy import Sensitivity
 from app.core.signals import goal_changed, plan_item_changed
 from app.extensions import db
+from app.fhir import proposals
 from app.fhir.outbound import (
     AREA_SYSTEM,
     CARE_ROLE_SYSTEM,
     DISCIPLINE_SYSTEM,
     EXT_AREA,
     EXT_REFERRAL_STATUS,
+    EXT_SOURCE_ORG,
     EXT_TASK_TIMING,
     EXT_WHY,
     REFERRAL_NEED_SYSTEM,
+    THREAD_SYSTEM,
+    TOPIC_SYSTEM,
 )
 from app.fhir.sources import FhirSource
+from app.messaging.models import Message, Thread, ThreadStatus, Topic
+from app.messaging.services import mark_read
 from app.patients.models import Patient
 from app.team.models import (
     CareRole,
@@ -94,6 +103,7 @@ SUPPORTED = frozenset(
         "Task",
         "CommunicationRequest",
         "Consent",
+        "Communication",
     }
 )
 #: Written in this order, so what a resource points at is there before it.
@@ -112,6 +122,7 @@ ORDER = (
     "CommunicationRequest",
     "CareTeam",
     "Consent",
+    "Communication",
 )
 #: A Bundle bigger than this is refused (a Synthea bundle has a few hundred entries).
 MAX_ENTRIES = 10_000
@@ -124,6 +135,14 @@ MAX_ISSUES = 20
 AUDIT_RESOURCE = "fhir.import"
 #: Source system when neither the Bundle nor an organization in it names one.
 DEFAULT_SOURCE = "urn:carecircle:fhir-import"
+
+#: An address an invitation can go to (the invite form checks more; this keeps out junk).
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[A-Za-z]{2,}")
+
+#: The longest message taken (characters): a message, not a document.
+MESSAGE_MAX = 20_000
+#: How far ahead of our clock a message's `sent` may be (the source's clock may run fast).
+FUTURE_SLACK = timedelta(days=1)
 
 #: Identifier systems never kept (government ids: not ours to hold).
 NOT_KEPT_SYSTEMS = ("http://hl7.org/fhir/sid/us-ssn", "urn:oid:2.16.840.1.113883.4.1")
@@ -542,9 +561,12 @@ APPOINTMENT_STATUS = {
     "waitlist": ItemStatus.PLANNED,
     "fulfilled": ItemStatus.COMPLETED,
     "cancelled": ItemStatus.CANCELLED,
-    "noshow": ItemStatus.CANCELLED,
+    # A missed appointment is in the past, like an attended one: its attendance says which.
+    "noshow": ItemStatus.COMPLETED,
     "entered-in-error": ItemStatus.CANCELLED,
 }
+#: Appointment.status -> what happened, as the team recorded it (PlanItem.attendance).
+APPOINTMENT_ATTENDANCE = {"fulfilled": Attendance.ATTENDED, "noshow": Attendance.NO_SHOW}
 TASK_STATUS = {
     "draft": ItemStatus.PLANNED,
     "requested": ItemStatus.PLANNED,
@@ -715,6 +737,19 @@ def _entries(data: dict) -> tuple[str, list[tuple[int, dict | None, str | None]]
     return ("transaction" if kind == "transaction" else "batch"), found
 
 
+def _known_type(resource_type) -> bool:
+    """A resource type FHIR R4 defines (used by CareCircle or not)."""
+    if resource_type in SUPPORTED:
+        return True
+    if not isinstance(resource_type, str) or not resource_type.isalpha():
+        return False
+    try:
+        _model_class(resource_type[:64])
+    except (ValueError, KeyError, AttributeError):
+        return False
+    return True
+
+
 def _model_class(resource_type: str):
     from fhir.resources.R4B import get_fhir_model_class
 
@@ -802,6 +837,18 @@ class Importer:
         bundle_type, raw = _entries(self.data)
         self.report.bundle_type = bundle_type
         supported = []
+        unknown = [
+            issue(
+                "not-supported",
+                (f"Bundle.entry[{index}]: " if index >= 0 else "")
+                + f"{str(resource.get('resourceType'))[:40]!r} is not a FHIR R4 resource type.",
+                [f"Bundle.entry[{index}].resource.resourceType" if index >= 0 else "resourceType"],
+            )
+            for index, resource, _url in raw
+            if resource is not None and not _known_type(resource.get("resourceType"))
+        ]
+        if unknown:
+            raise ImportRejected(400, unknown)
         for index, resource, full_url in raw:
             rtype = resource.get("resourceType") if resource else None
             if not isinstance(rtype, str) or rtype not in SUPPORTED:
@@ -840,7 +887,12 @@ class Importer:
         self._list_care_plan_members()
         refused: list[dict] = []
         for rtype in ORDER:
-            for entry in (e for e in supported if e.type == rtype):
+            of_type = [e for e in supported if e.type == rtype]
+            if rtype == "Communication" and of_type:
+                # Messages name the plan items they ask about: those need their ids first.
+                self._finish_new()
+                of_type.sort(key=lambda e: str(e.resource.get("sent") or ""))
+            for entry in of_type:
                 try:
                     status = getattr(self, f"_import_{rtype.lower()}")(entry)
                 except EntryRefused as err:
@@ -981,6 +1033,12 @@ class Importer:
                 return org
         return self._fallback_org()
 
+    @staticmethod
+    def _source_org_ref(resource: dict) -> str | None:
+        """The organization whose item it is, from CareCircle's source-organization extension
+        (app.fhir.outbound): items keep their own organization through a round trip."""
+        return _ref((_extension(resource, EXT_SOURCE_ORG) or {}).get("valueReference"))
+
     def _fallback_org(self) -> Organization:
         """The Bundle's first organization, else the coordinator's, else one named after the
         source (every plan item names the organization it came from)."""
@@ -1006,12 +1064,16 @@ class Importer:
             )
         return self._cco
 
-    def _organization_named(self, name: str, phone: str | None = None) -> Organization:
+    def _organization_named(
+        self, name: str, phone: str | None = None, kind: OrganizationKind | None = None
+    ) -> Organization:
         org = db.session.scalar(sa.select(Organization).where(Organization.name == name))
         if org is None:
+            if kind is OrganizationKind.CCO and self._cco_id() is not None:
+                kind = None  # one CCO: another system's "cco" is a partner organization
             org = Organization(
                 name=name,
-                kind=OrganizationKind.PRIMARY_CARE,
+                kind=kind or OrganizationKind.PRIMARY_CARE,
                 parent_id=self._cco_id(),
                 phone=phone,
             )
@@ -1093,7 +1155,12 @@ class Importer:
         )
         status = "updated"
         if org is None:
-            org = self._organization_named(name, _cut(phone, 20))
+            kinds = {k.value: k for k in OrganizationKind}
+            kind = next(
+                (kinds[t["text"]] for t in resource.get("type") or [] if t.get("text") in kinds),
+                None,
+            )
+            org = self._organization_named(name, _cut(phone, 20), kind)
             status = "created"
         else:
             if org.name != name and not db.session.scalar(
@@ -1399,30 +1466,67 @@ class Importer:
         return False
 
     def _import_relatedperson(self, entry: Entry) -> str:
+        """A person the record says helps the patient: a proposal for the patient to answer
+        (app.fhir.proposals), never access."""
         resource = entry.resource
         digest = _digest(resource)
         if self._unchanged("RelatedPerson", entry.fhir_id, digest) is not None:
             return "unchanged"
         patient = self._patient_of(entry, _ref(resource.get("patient")))
         given, family, _p = _human_name(resource.get("name"))
+        name = _cut(" ".join(p for p in (given, family) if p), 120)
+        if not name:
+            raise EntryRefused(entry, "a related person needs a name", "name")
+        words = _cut(_first_text(resource.get("relationship")), 60) or ""
+        relation = next(
+            (
+                proposals.ROLE_CODES[str(c.get("code")).upper()]
+                for c in _codings(resource.get("relationship"))
+                if str(c.get("code")).upper() in proposals.ROLE_CODES
+            ),
+            None,
+        ) or relation_from_words(words)
+        email = next(
+            (
+                str(t["value"]).strip().lower()[:254]
+                for t in resource.get("telecom") or []
+                if isinstance(t, dict)
+                and t.get("system") == "email"
+                and EMAIL.fullmatch(str(t.get("value") or "").strip())
+            ),
+            None,
+        )
         summary = {
-            "name": _cut(" ".join(p for p in (given, family) if p), 120),
-            "relationship": _first_text(resource.get("relationship")),
+            "name": name,
+            "relationship": words or None,
             "telecom": [
                 {"system": t.get("system"), "value": _cut(t.get("value"), 254)}
                 for t in resource.get("telecom") or []
-                if t.get("system") in ("phone", "email")
+                if isinstance(t, dict) and t.get("system") in ("phone", "email")
             ][:4],
             "status": "to_confirm_with_patient",
         }
         status = "updated" if self._source("RelatedPerson", entry.fhir_id) else "created"
-        self._keep(
+        source = self._keep(
             entry, "related_person", None, digest=digest, patient_id=patient.id, summary=summary
+        )
+        db.session.flush()
+        proposals.for_related_person(
+            source,
+            name=name,
+            relation=relation,
+            relationship_label=words,
+            email=email,
+            phone=self._mobile(resource),
+            organization_id=self._fallback_org().id,
         )
         audit.record(action="update", resource=AUDIT_RESOURCE, patient_id=patient.id)
         return status
 
     def _import_consent(self, entry: Entry) -> str:
+        """A Consent naming related persons: when it permits access (active, a permit, not
+        ended), each one's proposal is offered to the patient with its terms; when not, what
+        this Consent offered is withdrawn. Never a grant."""
         resource = entry.resource
         digest = _digest(resource)
         if self._unchanged("Consent", entry.fhir_id, digest) is not None:
@@ -1431,15 +1535,25 @@ class Importer:
         provision = resource.get("provision") or {}
         actors = [
             _ref(actor.get("reference"))
-            for part in [provision, *(provision.get("provision") or [])]
-            for actor in part.get("actor") or []
+            for actor in provision.get("actor") or []
+            if isinstance(actor, dict)
         ]
+        terms = proposals.consent_terms(resource, self.now, _instant, SECURITY_LABELS)
+        for reference in [a for a in actors if a][:10]:
+            target = self.by_ref.get(reference)
+            if target is not None:
+                key = target.fhir_id if target.type == "RelatedPerson" else None
+            else:
+                parts = reference.split("/")
+                key = parts[-1][:190] if len(parts) >= 2 and parts[-2] == "RelatedPerson" else None
+            source = self._source("RelatedPerson", key) if key else None
+            if source is not None and source.patient_id == patient.id:
+                proposals.apply_consent(source, entry.fhir_id, terms)
         summary = {
             "status": resource.get("status"),
-            "permit": (provision.get("type") or "permit") == "permit",
+            "permit": terms.permitted,
             "actors": [a for a in actors if a][:10],
-            "period": provision.get("period"),
-            "note": "kept for the patient to confirm; grants no access",
+            "note": "offered to the patient to confirm; grants no access",
         }
         status = "updated" if self._source("Consent", entry.fhir_id) else "created"
         self._keep(entry, "consent", None, digest=digest, patient_id=patient.id, summary=summary)
@@ -1514,6 +1628,180 @@ class Importer:
         )
         if current is None:
             self._assign(patient, member, coordinator=True)
+
+    # -------------------------------------------------------------- messages
+
+    def _import_communication(self, entry: Entry) -> str:
+        """A message of the patient's conversation with the team, as history: into its thread
+        (the thread identifier, else the thread of the message it answers), from the patient,
+        a caregiver or a team member; nothing is sent to anyone, and the thread is closed (the
+        source answered it). A message taken before is not written again: a conversation is
+        history, and CareCircle never edits a message."""
+        resource = entry.resource
+        digest = _digest(resource)
+        source = self._source("Communication", entry.fhir_id)
+        if source is not None and source.entity_id is not None:
+            return "unchanged"
+        if resource.get("status") == "entered-in-error":
+            raise EntryRefused(entry, "a message entered in error is not imported", "status")
+        patient = self._patient_of(entry, _ref(resource.get("subject")))
+        parts = [p for p in resource.get("payload") or [] if isinstance(p, dict)]
+        body = "\n\n".join(
+            p["contentString"].strip()
+            for p in parts
+            if isinstance(p.get("contentString"), str) and p["contentString"].strip()
+        )
+        if not body:
+            raise EntryRefused(entry, "a message needs words (payload.contentString)", "payload")
+        if len(body) > MESSAGE_MAX:
+            raise EntryRefused(
+                entry, f"a message may have at most {MESSAGE_MAX} characters", "payload"
+            )
+        sent = _instant(resource.get("sent")) or _instant(resource.get("received")) or self.now
+        if sent > self.now + FUTURE_SLACK:
+            raise EntryRefused(entry, "a message cannot be sent in the future", "sent")
+        key = self._thread_key(entry)
+        thread = self._thread_for(entry, key, patient, sent)
+        author_id, capacity = self._sender(resource, patient)
+        message = Message(
+            thread_id=thread.id,
+            author_id=author_id,
+            capacity=capacity,
+            body=body,
+            internal=False,
+            created_at=sent,
+        )
+        db.session.add(message)
+        thread.created_at = min(thread.created_at, sent)
+        thread.last_message_at = max(thread.last_message_at, sent)
+        thread.resolved_at = thread.last_message_at
+        if thread.created_by_id is None and thread.created_at == sent:
+            thread.created_by_id = author_id
+        db.session.flush()
+        if patient.user_id is not None:
+            # History the patient need not be told about: read up to its last message.
+            mark_read(thread.id, patient.user_id, thread.last_message_at)
+        self._keep(entry, "message", message.id, digest=digest, patient_id=patient.id, parent=key)
+        return "created"
+
+    def _thread_key(self, entry: Entry, depth: int = 0) -> str:
+        """Which thread a message belongs to, as the source knows it: its thread identifier
+        (CareCircle's export names the thread), else the thread of the message it answers or
+        is part of (in this Bundle, or imported before), else its own id."""
+        resource = entry.resource
+        for ident in resource.get("identifier") or []:
+            if (
+                isinstance(ident, dict)
+                and ident.get("system") == THREAD_SYSTEM
+                and isinstance(ident.get("value"), str)
+                and ident["value"].strip()
+            ):
+                return f"thread:{ident['value'].strip()[:180]}"
+        for reference in [
+            _ref(r) for r in (resource.get("inResponseTo") or []) + (resource.get("partOf") or [])
+        ]:
+            target = self.by_ref.get(reference or "")
+            if target is not None and target.type == "Communication" and depth < 50:
+                if target is not entry:
+                    return self._thread_key(target, depth + 1)
+                continue
+            parts = (reference or "").split("/")
+            if len(parts) >= 2 and parts[-2] == "Communication":
+                earlier = self._source("Communication", parts[-1][:190])
+                if earlier is not None and earlier.parent_fhir_id:
+                    return earlier.parent_fhir_id
+        return f"message:{entry.fhir_id}"
+
+    def _thread_for(self, entry: Entry, key: str, patient: Patient, sent: datetime) -> Thread:
+        source = self._source("Communication.thread", key)
+        thread = db.session.get(Thread, source.entity_id) if source and source.entity_id else None
+        if thread is not None:
+            if thread.patient_id != patient.id:
+                raise EntryRefused(entry, "its thread is another patient's", "identifier")
+            return thread
+        resource = entry.resource
+        topic = _own_code(Topic, TOPIC_SYSTEM, resource.get("category")) or Topic.OTHER
+        subject = _cut(_text(resource.get("topic")), 160)
+        item = self._asked_about(resource, patient)
+        sensitivity = sensitivity_of(resource, words=(subject,))
+        if item is not None and sensitivity == item.sensitivity:
+            sensitivity = None  # as sensitive as its item, read each time
+        first_words = " ".join(
+            str(p.get("contentString") or "")
+            for p in resource.get("payload") or []
+            if isinstance(p, dict)
+        )
+        thread = Thread(
+            patient_id=patient.id,
+            topic=topic,
+            subject=subject or _cut(first_words, 60) or "Messages",
+            plan_item_id=item.id if item is not None else None,
+            sensitivity=sensitivity,
+            status=ThreadStatus.RESOLVED,
+            created_at=sent,
+            last_message_at=sent,
+            resolved_at=sent,
+        )
+        db.session.add(thread)
+        db.session.flush()
+        self._keep(
+            entry,
+            "thread",
+            thread.id,
+            digest="",
+            patient_id=patient.id,
+            rtype="Communication.thread",
+            fhir_id=key,
+        )
+        audit.record(
+            action="create", resource=AUDIT_RESOURCE, resource_id=thread.id, patient_id=patient.id
+        )
+        return thread
+
+    def _asked_about(self, resource: dict, patient: Patient) -> PlanItem | None:
+        """The patient's plan item a message asks about (`about`), imported now or before."""
+        for about in resource.get("about") or []:
+            reference = _ref(about) or ""
+            target = self.by_ref.get(reference)
+            if target is not None:
+                key = (target.type, target.fhir_id)
+            else:
+                parts = reference.split("/")
+                if len(parts) < 2:
+                    continue
+                key = (parts[-2], parts[-1][:190])
+            source = self._source(*key)
+            if source is None or source.entity != "plan_item" or not source.entity_id:
+                continue
+            item = db.session.get(PlanItem, source.entity_id)
+            if item is not None and item.patient_id == patient.id:
+                return item
+        return None
+
+    def _sender(self, resource: dict, patient: Patient) -> tuple[int | None, str]:
+        """Who wrote it (their account, when CareCircle knows them) and in what capacity."""
+        reference = _ref(resource.get("sender")) or ""
+        target = self.by_ref.get(reference)
+        kind = target.type if target is not None else reference.split("/")[-2:][0]
+        if kind == "Patient":
+            who = self._resolve(reference, "Patient")
+            same = who is not None and who.id == patient.id
+            return (patient.user_id if same else None), "patient"
+        if kind in ("Practitioner", "PractitionerRole"):
+            member = self._resolve(reference, kind)
+            return (member.user_id if member is not None else None), "care_team"
+        if kind == "RelatedPerson":
+            fhir_id = target.fhir_id if target is not None else reference.split("/")[-1]
+            return proposals.caregiver_user_id(self._source("RelatedPerson", fhir_id)), "caregiver"
+        if kind in ("Organization", "CareTeam"):
+            return None, "care_team"
+        to_patient = False
+        for recipient in resource.get("recipient") or []:
+            reference = _ref(recipient) or ""
+            target = self.by_ref.get(reference)
+            found = target.type if target is not None else reference.split("/")[0]
+            to_patient = to_patient or found == "Patient"
+        return None, ("care_team" if to_patient else "patient")
 
     # -------------------------------------------------------------- plan items and goals
 
@@ -1659,7 +1947,7 @@ class Importer:
             resource, concept, resource.get("category"), resource.get("reasonCode")
         )
         plan_id, sensitivity = self._listed(entry, own)
-        org = self._organization_for()
+        org = self._organization_for(self._source_org_ref(resource))
         prescriber = self._resolve(_ref(resource.get("requester")), "Practitioner")
         dose = _cut(
             "; ".join(
@@ -1704,7 +1992,7 @@ class Importer:
         )
         plan_id, sensitivity = self._listed(entry, own)
         status = REQUEST_STATUS.get(resource.get("status"), ItemStatus.ACTIVE)
-        org = self._organization_for()
+        org = self._organization_for(self._source_org_ref(resource))
         requester = self._resolve(_ref(resource.get("requester")), "Practitioner")
         requester_name = _cut((resource.get("requester") or {}).get("display"), 120)
         if "education" in category:
@@ -1798,7 +2086,7 @@ class Importer:
             words=(resource.get("description"),),
         )
         plan_id, sensitivity = self._listed(entry, own)
-        org = self._organization_for()
+        org = self._organization_for(self._source_org_ref(resource))
         values = self._item_values(
             ItemKind.APPOINTMENT,
             title,
@@ -1811,8 +2099,23 @@ class Importer:
             location=_cut(location, 200),
             preparation=_cut(resource.get("patientInstruction"), 2000),
             details=_cut(resource.get("comment"), 2000),
+            **self._attendance(resource),
         )
         return self._upsert(entry, PlanItem, "plan_item", values, patient, org, parent=plan_id)
+
+    @staticmethod
+    def _attendance(resource: dict) -> dict:
+        """fulfilled: attended; noshow: missed; recorded when the source last changed it (else
+        when the appointment ended or began), so a re-import of the same resource is equal."""
+        attendance = APPOINTMENT_ATTENDANCE.get(resource.get("status"))
+        if attendance is None:
+            return {"attendance": None, "attendance_recorded_at": None}
+        recorded = (
+            _instant(_meta(resource).get("lastUpdated"))
+            or _instant(resource.get("end"))
+            or _instant(resource.get("start"))
+        )
+        return {"attendance": attendance, "attendance_recorded_at": recorded}
 
     def _import_task(self, entry: Entry) -> str:
         resource = entry.resource
@@ -1820,7 +2123,7 @@ class Importer:
         title = resource.get("description") or _text(resource.get("code"))
         own = sensitivity_of(resource, resource.get("code"), words=(resource.get("description"),))
         plan_id, sensitivity = self._listed(entry, own)
-        org = self._organization_for(_ref(resource.get("owner")))
+        org = self._organization_for(self._source_org_ref(resource), _ref(resource.get("owner")))
         restriction = (resource.get("restriction") or {}).get("period") or {}
         values = self._item_values(
             ItemKind.TASK,
@@ -1876,7 +2179,7 @@ class Importer:
             resource, resource.get("category"), resource.get("reasonCode"), words=(payload,)
         )
         plan_id, sensitivity = self._listed(entry, own)
-        org = self._organization_for(_ref(resource.get("sender")))
+        org = self._organization_for(self._source_org_ref(resource), _ref(resource.get("sender")))
         values = self._item_values(
             ItemKind.EDUCATION,
             title or payload or "Information from your care team",

@@ -8,6 +8,7 @@ AUDIT_RESOURCES = {
     "fhir.read": _l("Your record, read by a connected health record system"),
     "fhir.export": _l("A copy of your whole record"),
     "fhir.import": _l("Your record, brought in from another clinic's system"),
+    "fhir.proposal": _l("Someone another clinic's record names as helping you"),
 }
 
 

@@ -55,6 +55,7 @@ EXT_AREA = f"{BASE}/StructureDefinition/area-of-life"
 EXT_WHY = f"{BASE}/StructureDefinition/why-it-matters"
 EXT_REFERRAL_STATUS = f"{BASE}/StructureDefinition/referral-status"
 EXT_TASK_TIMING = f"{BASE}/StructureDefinition/task-timing"
+EXT_SOURCE_ORG = f"{BASE}/StructureDefinition/source-organization"
 EXT_INTERPRETER = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -457,6 +458,12 @@ class Record:
                 {"url": EXT_WHY, "valueString": item.why_it_matters}
                 if item.why_it_matters
                 else None,
+                {
+                    "url": EXT_SOURCE_ORG,
+                    "valueReference": ref("Organization", item.source_organization_id),
+                }
+                if item.source_organization_id
+                else None,
             ],
         }
 
@@ -528,6 +535,9 @@ class Record:
                     }
                 )
             value = status[item.status.value]
+            if item.attendance is not None:
+                # What happened, as the team recorded it (the no-show measure reads it back).
+                value = "noshow" if item.attendance.value == "no_show" else "fulfilled"
             if item.starts_at is None and value not in ("proposed", "cancelled"):
                 value = "proposed"  # FHIR: only proposed or cancelled ones may lack a time
             yield {
@@ -848,6 +858,9 @@ class Record:
                     sender = {"display": "care team"}
             else:
                 recipient = team
+                if sender is None and message.capacity == "patient":
+                    # The patient wrote it (before they had an account: imported history).
+                    sender = ref("Patient", self.patient.id, self.patient.full_name)
             resource = {
                 "resourceType": "Communication",
                 "id": str(message.id),

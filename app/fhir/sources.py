@@ -38,7 +38,7 @@ class FhirSource(db.Model):
     #: The resource's id at the source ("<CarePlan id>#<n>" for an inline activity).
     fhir_id: Mapped[str] = mapped_column(sa.String(200))
     #: What it became here: patient, organization, member, plan_item, goal, care_plan,
-    #: care_team, related_person, consent.
+    #: care_team, related_person, consent, message, thread.
     entity: Mapped[str] = mapped_column(sa.String(24))
     #: The row it became (NULL for records kept only here: care plans, related persons, consents).
     entity_id: Mapped[int | None] = mapped_column()

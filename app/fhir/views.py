@@ -66,8 +66,23 @@ def http_error(error: HTTPException):
     """Every error on /fhir as an OperationOutcome (a NUL byte refused before the view, a
     429 from the rate limit, a 405...)."""
     code = error.code or 500
-    kinds = {400: "invalid", 404: "not-found", 405: "not-supported", 429: "throttled"}
-    return operation_outcome(code, kinds.get(code, "exception"), error.name)
+    kinds = {
+        400: "invalid",
+        404: "not-found",
+        405: "not-supported",
+        413: "too-costly",
+        415: "not-supported",
+        429: "throttled",
+    }
+    diagnostics = {
+        404: "Not found: no such URL on this FHIR server (see /fhir/metadata).",
+        405: f"{request.method} is not allowed here (see /fhir/metadata).",
+        413: "The request body is too big.",
+    }.get(code, error.name)
+    response = operation_outcome(code, kinds.get(code, "exception"), diagnostics)
+    if code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
 
 
 def fhir_response(body: dict, status: int = 200):

@@ -203,3 +203,40 @@ def all_measures() -> list[Measure]:
 
 def share(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
+
+
+#: The index of the whole period among the spans (the buckets are 0..n-1).
+WHOLE = -1
+
+
+def bucket_spans(scope: Scope) -> list[tuple[int, datetime, datetime]]:
+    """Each trend bucket as (index, from, to) in UTC, [from, to)."""
+    return [
+        (index, scope.instant(first), scope.instant(last + timedelta(days=1)))
+        for index, (first, last) in enumerate(scope.buckets())
+    ]
+
+
+def spans(scope: Scope) -> list[tuple[int, datetime, datetime]]:
+    """The whole period (index WHOLE) and each bucket."""
+    return [(WHOLE, *scope.bounds()), *bucket_spans(scope)]
+
+
+def periods_table(rows: list[tuple[int, datetime, datetime]], *, name: str = "i", extra=None):
+    """A small table of periods (index, lo, hi[, extra]) to join with, so one GROUP BY answers
+    for the whole period and every bucket: for a figure that is a state at each bucket's end,
+    or that counts what overlapped a bucket. `extra(lo, hi)` adds a computed column."""
+    from app.core.db import UTCDateTime
+
+    selects = []
+    for index, lo, hi in rows:
+        columns = [
+            sa.literal(index, sa.Integer).label(name),
+            sa.literal(lo, UTCDateTime()).label("lo"),
+            sa.literal(hi, UTCDateTime()).label("hi"),
+        ]
+        if extra is not None:
+            columns.append(extra(lo, hi).label("extra"))
+        selects.append(sa.select(*columns))
+    table = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    return table.subquery("periods")

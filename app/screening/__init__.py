@@ -10,6 +10,9 @@ bp = Blueprint("screening", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.screening import models  # noqa: F401  (tables)
+    from app.core import audit
+    from app.screening import models, views  # noqa: F401  (tables; routes, panel on bp)
+    from app.screening.labels import AUDIT_RESOURCES
 
+    audit.register_labels(resources=AUDIT_RESOURCES)
     app.register_blueprint(bp)

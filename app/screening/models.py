@@ -41,3 +41,31 @@ class ScreeningResponse(db.Model):
     positive: Mapped[bool] = mapped_column(default=False)
     #: The FHIR QuestionnaireResponse.
     response: Mapped[dict] = mapped_column(sa.JSON)
+
+
+class ScreeningReferral(db.Model):
+    """A need one screening found, and the referral that answers it: the one it suggested (a
+    plan item of kind referral, owned by the community health worker, with no referral step
+    yet: "suggested"), or the one already open for that need when the screening was saved.
+    One row per screening and need; the measure follows the item's referral steps from here."""
+
+    __tablename__ = "screening_referrals"
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "need", name="uq_screening_referrals_response_need"),
+        sa.Index("ix_screening_referrals_patient_need", "patient_id", "need"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("screening_responses.id", ondelete="CASCADE")
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    #: housing / food / transportation / utilities / safety (questions.Need).
+    need: Mapped[str] = mapped_column(sa.String(16))
+    #: The referral (NULL: nobody on the team could own one, or it was removed).
+    item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
+    )
+    #: True when this screening created the item; False when it found one already open.
+    suggested: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

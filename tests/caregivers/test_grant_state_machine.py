@@ -56,6 +56,7 @@ from tests.fixtures.browser import signed_in
 from tests.fixtures.invitations import prove
 from tests.fixtures.mail import link_in, outbox_emails
 from tests.fixtures.plan import add
+from tests.fixtures.records import add_proposal
 
 P = Permission
 ZONE = "America/Los_Angeles"
@@ -69,7 +70,8 @@ SCOPE_GIVES: dict[str, frozenset[Permission]] = {
     "reminders": frozenset(),
     "appointments": frozenset({P.MANAGE_APPOINTMENTS}),
     # acting on goals or decisions implies seeing them (issue 11, finding 3)
-    "goals": frozenset({P.EDIT_GOALS, P.VIEW_GOALS, P.EDIT_PREFERENCES}),
+    # ... and answering the social needs screening (about the person's life, issue 18)
+    "goals": frozenset({P.EDIT_GOALS, P.VIEW_GOALS, P.EDIT_PREFERENCES, P.ANSWER_SCREENING}),
     "decisions": frozenset({P.TAKE_PART_IN_DECISIONS, P.VIEW_DECISIONS}),
 }
 ALL_SCOPES = sorted(SCOPE_GIVES)
@@ -135,6 +137,7 @@ class World:
     attachment: int
     flag: int
     invitation: int
+    proposal: int
 
     @property
     def base(self) -> str:
@@ -328,6 +331,7 @@ def world(
         secret_hash="f" * 64,
     )
     db.session.add(invitation)
+    proposal = add_proposal("Walk", patient)
     db.session.commit()
     flag = db.session.scalar(
         sa.select(PlanFlag.id).where(
@@ -349,6 +353,7 @@ def world(
         attachment=picture.id,
         flag=flag,
         invitation=invitation.id,
+        proposal=proposal.id,
     )
 
 
@@ -409,6 +414,7 @@ def argument_values(w: World) -> dict[str, list]:
         "flag_id": [w.flag],
         "grant_id": [g.id for g in w.bystander_grants],
         "invitation_id": [w.invitation],
+        "proposal_id": [w.proposal],
         **VALUE_ARGS,
     }
 

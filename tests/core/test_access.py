@@ -87,6 +87,8 @@ EXPECTED = {
         Permission.VIEW_TEXTS,
         Permission.GRANT_LEGAL_ACCESS,
         Permission.INVITE_TO_PORTAL,
+        Permission.ANSWER_SCREENING,  # the social needs screening, filled in for the patient
+        Permission.VIEW_SCREENING,
     },
     "other_member": set(),
     "caregiver": {

@@ -9,6 +9,7 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from app import create_app
 from app.extensions import db
@@ -16,12 +17,12 @@ from app.fhir.clients import create
 from tests.fhir.fhir_world import bearer
 from tests.fixtures.app import ON_POSTGRES, postgres_schema
 
-#: Resource types the import keeps only as source records, by design (docs/fhir.md): a
-#: caregiver grant is the patient's own yes, never an EHR's (RelatedPerson, Consent), and
-#: messages are the portal's own conversation (Communication is not an import type); the
-#: import files every item under the sending organization (Organization: the items' own
-#: source organizations are not kept).
-NOT_IMPORTED = {"RelatedPerson", "Consent", "Communication", "Organization"}
+#: Resource types the import does not take back: none. RelatedPerson and Consent come back
+#: through the patient's own yes (the import proposes, the patient invites, the caregiver
+#: accepts: `consented`), Communication as the thread's history, Organization as each item's
+#: own organization (its source-organization extension).
+NOT_IMPORTED: set[str] = set()
+THREAD = "https://fhir.carecircle.org/sid/message-thread"
 
 #: Where the first export came from, for the import: its ids come back as identifiers.
 SOURCE = "https://portal.example/fhir"
@@ -104,6 +105,8 @@ def export(app, patient_id: int) -> list[dict]:
 
 def _strip(value, refs: dict | None):
     if isinstance(value, dict):
+        if value.get("system") == THREAD and "value" in value:
+            return {"system": THREAD}  # the thread's row id: ids are aside
         out = {}
         for key, item in value.items():
             if key in ("id", "lastUpdated"):
@@ -141,12 +144,41 @@ def normalized(resources: list[dict]) -> list[str]:
     return sorted(found)
 
 
+def consented(app, patient_id: int, caregiver_name: str) -> None:
+    """What people do in between, since an import never grants access: the patient (given an
+    account) invites the person the record proposes, and that person accepts."""
+    from app.auth.models import Role, User
+    from app.caregivers import invitations
+    from app.caregivers.models import CaregiverInvitation
+    from app.fhir import proposals
+    from app.patients.models import Patient
+
+    patient = db.session.get(Patient, patient_id)
+    me = User(email="rt-patient@example.test", full_name=patient.full_name, role=Role.PATIENT)
+    helper = User(email="rt-helper@example.test", full_name=caregiver_name, role=Role.CAREGIVER)
+    db.session.add_all([me, helper])
+    db.session.flush()
+    patient.user_id = me.id
+    (proposal,) = proposals.open_for(patient_id)
+    with app.test_request_context():
+        invitation = proposals.invite(proposal, patient, me, email=helper.email)
+        assert invitation is not None
+        invitation = db.session.scalar(
+            sa.select(CaregiverInvitation)
+            .where(CaregiverInvitation.id == invitation.id)
+            .options(joinedload(CaregiverInvitation.patient))
+        )
+        invitations.accept(invitation, helper)
+    db.session.commit()
+
+
 def test_export_import_export_gives_the_same_resources(app, fhir_world, tmp_path):
     from app.fhir.inbound import import_data
     from app.patients.models import Patient
 
     w = fhir_world
     first = export(app, w.bravo.patient.id)
+    helper_name = w.bravo.caregiver.full_name
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -163,6 +195,7 @@ def test_export_import_export_gives_the_same_resources(app, fhir_world, tmp_path
         import_data(json.loads(json.dumps(bundle)), source_system=SOURCE)
         db.session.commit()
         (patient_id,) = db.session.scalars(sa.select(Patient.id)).all()
+        consented(other, patient_id, helper_name)
         second = export(other, patient_id)
     # The import kept the first export's ids, and the second export gives them back, so the
     # system they came from can match what it sent.
@@ -172,6 +205,9 @@ def test_export_import_export_gives_the_same_resources(app, fhir_world, tmp_path
     assert {i["value"] for g in goals for i in g["identifier"]} == {
         r["id"] for r in first if r["resourceType"] == "Goal"
     }
+    kinds = {"RelatedPerson", "Consent", "Communication", "Organization"}
+    assert kinds <= {r["resourceType"] for r in first}
+    assert {r["resourceType"] for r in first} == {r["resourceType"] for r in second}
     a, b = normalized(first), normalized(second)
     only_first = sorted(set(a) - set(b))
     only_second = sorted(set(b) - set(a))

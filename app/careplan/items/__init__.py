@@ -11,6 +11,7 @@ def import_views() -> None:
 
     appointments.connect_signals()
     from app.careplan.items import (
+        attendance,  # noqa: F401  (came / did not come: a route and a panel on bp)
         medicine_views,  # noqa: F401  (doses, refills; panels)
         readings,  # noqa: F401  (routes and a panel on bp)
         views,  # noqa: F401  (routes on bp)
