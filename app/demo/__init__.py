@@ -22,6 +22,7 @@ from app.demo import (
     caregivers,
     decisions,
     goals,
+    history,
     languages,
     messaging,
     plan,
@@ -63,6 +64,7 @@ def seed() -> bool:
     translations.seed(people)  # María's and Lan's plans in their language; Leo's for Rosa
     screening.seed(people)  # María worries about the rent: a referral for Lupe (CHW)
     reminders.plan_next_day(people)
+    history.seed(people, password_hash)  # twelve weeks of the CCO's past (issue 18), last
     db.session.flush()
     return not already
 
