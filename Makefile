@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_JOBS ?= 2
 PG_TEST_JOBS ?= 3
 
-.PHONY: help demo serve pseudo outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset bench-weight bench-fhir chaos
+.PHONY: help demo serve pseudo outbox test lint translations migrate seed clean screenshots bench bench-inprocess bench-profile bench-sms bench-plan bench-reset bench-weight bench-fhir bench-measures chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and serve on http://127.0.0.1:5000 (PORT=5001: another port)"
@@ -23,6 +23,7 @@ help:
 	@echo "make chaos  - texts under kills, provider faults and races (PostgreSQL and SQLite)"
 	@echo "make bench  - every page under gunicorn + wrk, as a ratio to /healthz (docs/performance.md)"
 	@echo "make bench-fhir - Synthea bundles imported per second (SQLite; BENCH_PG_URL=... PostgreSQL too)"
+	@echo "make bench-measures - each measure computed live, seconds per scope (DATABASE_URL=...)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareCircle needs Python 3.11 or newer")'
@@ -117,6 +118,11 @@ bench-weight: $(STAMP)
 
 bench-reset: $(STAMP)
 	$(BIN)/python bench/reset_timing.py
+
+# The measures computed live (no rollup) on DATABASE_URL, e.g. the 100k PostgreSQL data set
+# (docs/performance.md, "Measures computed live").
+bench-measures: $(STAMP)
+	$(BIN)/python bench/measures.py
 
 # FHIR import: Synthea bundles per second, new and unchanged (docs/performance.md); PostgreSQL too
 # with BENCH_PG_URL=postgresql://... (a throwaway schema).

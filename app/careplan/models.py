@@ -34,7 +34,17 @@ class PlanChange(db.Model):
     """What changed in the plan, in the words the patient reads on "What changed"."""
 
     __tablename__ = "plan_changes"
-    __table_args__ = (sa.Index("ix_plan_changes_patient_time", "patient_id", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_plan_changes_patient_time", "patient_id", "occurred_at"),
+        # The "care plan reviewed" measure: the care team's changes of a period.
+        sa.Index(
+            "ix_plan_changes_team_time",
+            "occurred_at",
+            "patient_id",
+            sqlite_where=sa.text("capacity = 'care_team'"),
+            postgresql_where=sa.text("capacity = 'care_team'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))

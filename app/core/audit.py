@@ -42,6 +42,15 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_events_patient_time", "patient_id", "occurred_at"),
         # The security page: refused attempts, newest first, without reading the whole trail.
         sa.Index("ix_audit_events_action_id", "action", "id"),
+        # The caregiver engagement measure: caregivers' reads and changes of a period.
+        sa.Index(
+            "ix_audit_events_caregiver_time",
+            "occurred_at",
+            "patient_id",
+            "actor_id",
+            sqlite_where=sa.text("capacity = 'caregiver' AND action <> 'denied'"),
+            postgresql_where=sa.text("capacity = 'caregiver' AND action <> 'denied'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -469,20 +469,58 @@ def _team_change(since, end) -> sa.ColumnElement[bool]:
     drill=lambda scope, key, visible, limit: _plan_drill(scope, key, visible, limit),
 )
 def plan_reviewed(scope: Scope) -> Result:
+    # Two aggregates joined by patient, each read through its own index: the care team's plan
+    # changes of the buckets' 90-day windows (one row per patient, a reviewed flag per bucket)
+    # and, per patient, when their oldest open item was added (one index probe each).
     window = timedelta(days=REVIEW_DAYS)
-    periods = _periods(
-        bucket_spans(scope), extra=lambda lo, hi: sa.literal(hi - window, UTCDateTime())
+    ends = [hi for _index, _lo, hi in bucket_spans(scope)]
+    change_flags = [
+        sa.func.max(
+            sa.case(
+                (sa.and_(PlanChange.occurred_at >= hi - window, PlanChange.occurred_at < hi), 1),
+                else_=0,
+            )
+        ).label(f"r{index}")
+        for index, hi in enumerate(ends)
+    ]
+    changed = (
+        sa.select(PlanChange.patient_id.label("pid"), *change_flags)
+        .where(
+            PlanChange.capacity == "care_team",
+            PlanChange.occurred_at >= ends[0] - window,
+            PlanChange.occurred_at < ends[-1],
+            *scope.patient_filter(PlanChange.patient_id),
+        )
+        .group_by(PlanChange.patient_id)
+        .subquery("changed")
     )
-    p = periods.c
-    reviewed = sa.case((_team_change(p.extra, p.hi), 1), else_=0)
-    query = (
-        sa.select(p.b, sa.func.count(), sa.func.sum(reviewed))
-        .select_from(periods)
-        .join(Patient, sa.true())
-        .where(_open_plan(p.hi), *scope.patient_filter(Patient.id))
-        .group_by(p.b)
+    first_open = (
+        sa.select(
+            Patient.id.label("pid"),
+            sa.select(sa.func.min(PlanItem.created_at))
+            .where(PlanItem.patient_id == Patient.id, PlanItem.status.not_in(CLOSED_STATUSES))
+            .scalar_subquery()
+            .label("since"),
+        )
+        .where(*scope.patient_filter(Patient.id))
+        # Once per patient: PostgreSQL would otherwise repeat the probe in every column.
+        .cte("first_open")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    counts = {b: (n, _int(done)) for b, n, done in db.session.execute(query)}
+    columns = []
+    for index, hi in enumerate(ends):
+        has_plan = first_open.c.since < hi
+        columns.append(sa.func.sum(sa.case((has_plan, 1), else_=0)))
+        columns.append(
+            sa.func.sum(sa.case((sa.and_(has_plan, changed.c[f"r{index}"] == 1), 1), else_=0))
+        )
+    row = db.session.execute(
+        sa.select(*columns)
+        .select_from(first_open)
+        .outerjoin(changed, changed.c.pid == first_open.c.pid)
+        .where(first_open.c.since < ends[-1])
+    ).one()
+    counts = {i: (_int(row[2 * i]), _int(row[2 * i + 1])) for i in range(len(ends))}
     trend = [share(*reversed(counts.get(i, (0, 0)))) for i in range(len(scope.buckets()))]
     n, done = counts.get(len(scope.buckets()) - 1, (0, 0))
     return Result(
@@ -560,24 +598,41 @@ def _caregiver_counts(scope: Scope, rows) -> dict[int, tuple[int, int, int]]:
         extra=lambda lo, hi: sa.literal(_adult_born_by(lo.astimezone(scope.zone).date()), sa.Date),
     )
     p = periods.c
-    acted = sa.exists().where(
-        AuditEvent.patient_id == CaregiverGrant.patient_id,
-        AuditEvent.actor_id == CaregiverGrant.caregiver_id,
-        AuditEvent.capacity == "caregiver",
-        AuditEvent.action != "denied",
-        AuditEvent.occurred_at >= p.lo,
-        AuditEvent.occurred_at < p.hi,
+    # Who opened or changed whose record as caregiver, per period: the period's audit rows in
+    # that capacity (an index on the time), joined with the grants rather than probed per grant.
+    acted = (
+        sa.select(p.b, AuditEvent.patient_id, AuditEvent.actor_id)
+        .select_from(periods)
+        .join(AuditEvent, sa.and_(AuditEvent.occurred_at >= p.lo, AuditEvent.occurred_at < p.hi))
+        .where(
+            AuditEvent.capacity == "caregiver",
+            AuditEvent.action != "denied",
+            AuditEvent.occurred_at >= min(lo for _b, lo, _hi in rows),
+            AuditEvent.occurred_at < max(hi for _b, _lo, hi in rows),
+            *scope.patient_filter(AuditEvent.patient_id),
+        )
+        .distinct()
+        .subquery("acted")
     )
+    engaged = acted.c.b.is_not(None)
     query = (
         sa.select(
             p.b,
             sa.func.count(sa.distinct(CaregiverGrant.patient_id)),
-            sa.func.count(sa.distinct(sa.case((acted, CaregiverGrant.patient_id)))),
-            sa.func.count(sa.distinct(sa.case((acted, CaregiverGrant.caregiver_id)))),
+            sa.func.count(sa.distinct(sa.case((engaged, CaregiverGrant.patient_id)))),
+            sa.func.count(sa.distinct(sa.case((engaged, CaregiverGrant.caregiver_id)))),
         )
         .select_from(periods)
         .join(CaregiverGrant, sa.true())
         .join(Patient, Patient.id == CaregiverGrant.patient_id)
+        .outerjoin(
+            acted,
+            sa.and_(
+                acted.c.b == p.b,
+                acted.c.patient_id == CaregiverGrant.patient_id,
+                acted.c.actor_id == CaregiverGrant.caregiver_id,
+            ),
+        )
         .where(
             CaregiverGrant.starts_at < p.hi,
             sa.or_(CaregiverGrant.revoked_at.is_(None), CaregiverGrant.revoked_at > p.lo),

@@ -37,6 +37,8 @@ class ItemStatus(enum.StrEnum):
 
 #: Statuses in which an item no longer asks anything of anyone.
 CLOSED_STATUSES = frozenset({ItemStatus.COMPLETED, ItemStatus.CANCELLED, ItemStatus.STOPPED})
+#: The open items, as an index's WHERE clause (statuses are stored as their values).
+OPEN_ITEMS_SQL = "status NOT IN ('cancelled', 'completed', 'stopped')"
 
 
 class Area(enum.StrEnum):
@@ -106,6 +108,14 @@ class PlanItem(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_plan_items_patient_status", "patient_id", "status"),
         sa.Index("ix_plan_items_patient_kind", "patient_id", "kind"),
+        # The "care plan reviewed" measure: when a patient's oldest open item was added.
+        sa.Index(
+            "ix_plan_items_open_since",
+            "patient_id",
+            "created_at",
+            sqlite_where=sa.text(OPEN_ITEMS_SQL),
+            postgresql_where=sa.text(OPEN_ITEMS_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
