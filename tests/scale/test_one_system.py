@@ -63,15 +63,20 @@ import sqlalchemy as sa
 from app import create_app
 from app.core.db import utcnow
 from app.extensions import db
+from app.auth.models import User
 from app.patients.models import Patient
 from app.texting.outbox import queue_sms
 
 marker, count = sys.argv[1], int(sys.argv[2])
 app = create_app()
 with app.app_context():
-    # The demo patients with a phone (their settings let "your team replied" texts through).
+    # The demo's own patients with a phone (their settings let "your team replied" texts
+    # through; the demo's history patients include one who texted STOP).
     patients = db.session.scalars(
-        sa.select(Patient).where(Patient.mobile_phone.is_not(None)).order_by(Patient.id)
+        sa.select(Patient)
+        .join(User, User.id == Patient.user_id)
+        .where(Patient.mobile_phone.is_not(None), User.email.like("%@demo.carecircle.test"))
+        .order_by(Patient.id)
     ).all()
     due = utcnow() - timedelta(minutes=1)
     for i in range(count):
