@@ -63,6 +63,7 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.privacy import Actor, Capacity, acting_as
 from app.demo.accounts import Demo
+from app.demo.screening import NOTHING_FOUND
 from app.extensions import db
 from app.messaging import services as messaging
 from app.messaging import workqueue
@@ -70,7 +71,6 @@ from app.messaging.models import ThreadStatus, Topic
 from app.patients.models import Patient, PatientPreferences
 from app.screening import services as screening
 from app.screening.models import ScreeningReferral
-from app.screening.questions import NEVER_TRUE, NO
 from app.team.models import CareTeamAssignment
 from app.texting import bodies
 from app.texting.links import short_link
@@ -944,19 +944,7 @@ SCREENINGS = [
     ("young", 17, {"food": ReferralStatus.CONTACTED}),
     ("petrov", 10, {}),
 ]
-#: Answers that find nothing, and what changes for each need found.
-NOTHING = {
-    "71802-3": ["LA31993-1"],
-    "96778-6": ["LA9-3"],
-    "88122-7": [NEVER_TRUE.code],
-    "88123-5": [NEVER_TRUE.code],
-    "93030-5": [NO.code],
-    "96779-4": [NO.code],
-    "95618-5": ["LA6270-8"],
-    "95617-7": ["LA6270-8"],
-    "95616-9": ["LA6270-8"],
-    "95615-1": ["LA6270-8"],
-}
+#: What changes for each need found (from screening.NOTHING_FOUND).
 FOUND = {
     "food": {"88122-7": ["LA28397-0"]},
     "housing": {"71802-3": ["LA31994-9"]},
@@ -978,7 +966,7 @@ def _screenings(h: History) -> None:
     for key, days, found in SCREENINGS:
         patient, user, spec = h.patients[key], h.users[key], h.specs[key]
         answered = h.ago(days, 4)
-        answers = dict(NOTHING)
+        answers = dict(NOTHING_FOUND)
         for need in found:
             answers.update(FOUND[need])
         with acting_as(Actor(user_id=user.id, capacity=Capacity.PATIENT, patient=patient)):

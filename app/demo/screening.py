@@ -16,10 +16,10 @@ from app.screening import services
 from app.screening.models import ScreeningResponse
 from app.screening.questions import NEVER_TRUE, NO
 
-#: María's answers: a place to live today, but worried about losing it; no problems with the
-#: place; food lasts; rides and utilities fine; the safety questions: "Never".
-MARIA_ANSWERS = {
-    "71802-3": ["LA31994-9"],
+#: Answers that find nothing: a steady place, no problems with it, food lasts, rides and
+#: utilities fine, the safety questions "Never" (the demo's history starts from these too).
+NOTHING_FOUND = {
+    "71802-3": ["LA31993-1"],
     "96778-6": ["LA9-3"],
     "88122-7": [NEVER_TRUE.code],
     "88123-5": [NEVER_TRUE.code],
@@ -30,6 +30,8 @@ MARIA_ANSWERS = {
     "95616-9": ["LA6270-8"],
     "95615-1": ["LA6270-8"],
 }
+#: María's answers: a place to live today, but worried about losing it; nothing else.
+MARIA_ANSWERS = {**NOTHING_FOUND, "71802-3": ["LA31994-9"]}
 
 
 def seed(demo: Demo) -> None:

@@ -40,6 +40,7 @@ from app.metrics.measures import (
     periods_table,
     register,
     share,
+    share_figure,
 )
 from app.patients.forms import care_language_choices
 from app.patients.models import Patient
@@ -224,14 +225,7 @@ def _response_figures(stats: dict | None, waiting: int, *, breakdown: bool = Fal
     answered, late = stats["answered"], stats["late"]
     within = answered - late
     figures = [
-        Figure(
-            "within_target",
-            _l("Answered within target"),
-            share(within, answered + waiting),
-            Kind.SHARE,
-            numerator=within,
-            denominator=answered + waiting,
-        ),
+        share_figure("within_target", _l("Answered within target"), within, answered + waiting),
         Figure("median_hours", _l("Median time to answer"), _hours(stats["median"]), Kind.HOURS),
         Figure("p90_hours", _l("9 in 10 answered within"), _hours(stats["p90"]), Kind.HOURS),
         Figure("answered", _l("Messages answered"), answered),
@@ -406,14 +400,7 @@ def activation(scope: Scope) -> Result:
     def figures(counts: list[int]) -> list[Figure]:
         n, n_active, n_waiting = counts
         return [
-            Figure(
-                "activated_share",
-                _l("Signed in within 30 days"),
-                share(n_active, n),
-                Kind.SHARE,
-                numerator=n_active,
-                denominator=n,
-            ),
+            share_figure("activated_share", _l("Signed in within 30 days"), n_active, n),
             Figure("invited", _l("Patients invited"), n),
             Figure("activated", _l("Signed in"), n_active),
             Figure(
@@ -525,14 +512,7 @@ def plan_reviewed(scope: Scope) -> Result:
     n, done = counts.get(len(scope.buckets()) - 1, (0, 0))
     return Result(
         figures=[
-            Figure(
-                "reviewed_share",
-                _l("Plans reviewed in 90 days"),
-                share(done, n),
-                Kind.SHARE,
-                numerator=done,
-                denominator=n,
-            ),
+            share_figure("reviewed_share", _l("Plans reviewed in 90 days"), done, n),
             Figure("open_plans", _l("Patients with an open care plan"), n),
             Figure("reviewed", _l("Reviewed"), done),
             Figure("not_reviewed", _l("Not reviewed in 90 days"), n - done, drill=True),
@@ -662,14 +642,7 @@ def caregivers(scope: Scope) -> Result:
     by_bucket = _caregiver_counts(scope, bucket_spans(scope))
     return Result(
         figures=[
-            Figure(
-                "engaged_share",
-                _l("Caregiver used the portal"),
-                share(engaged, n),
-                Kind.SHARE,
-                numerator=engaged,
-                denominator=n,
-            ),
+            share_figure("engaged_share", _l("Caregiver used the portal"), engaged, n),
             Figure("with_caregiver", _l("Patients with a caregiver"), n),
             Figure("engaged", _l("Patients whose caregiver used the portal"), engaged),
             Figure("active_caregivers", _l("Caregivers who used the portal"), people),
@@ -790,31 +763,10 @@ def language_access(scope: Scope) -> Result:
     def figures(counts: list[int]) -> list[Figure]:
         n, served, texts, texts_ok, app, app_ok = counts
         return [
-            Figure(
-                "served_share",
-                _l("Texts and portal in their language"),
-                share(served, n),
-                Kind.SHARE,
-                numerator=served,
-                denominator=n,
-            ),
+            share_figure("served_share", _l("Texts and portal in their language"), served, n),
             Figure("reached", _l("Patients reached"), n),
-            Figure(
-                "texts_share",
-                _l("Texts in their language"),
-                share(texts_ok, texts),
-                Kind.SHARE,
-                numerator=texts_ok,
-                denominator=texts,
-            ),
-            Figure(
-                "portal_share",
-                _l("Portal set to their language"),
-                share(app_ok, app),
-                Kind.SHARE,
-                numerator=app_ok,
-                denominator=app,
-            ),
+            share_figure("texts_share", _l("Texts in their language"), texts_ok, texts),
+            share_figure("portal_share", _l("Portal set to their language"), app_ok, app),
         ]
 
     total = [sum(c[i] for c in by_language.values()) for i in range(6)]

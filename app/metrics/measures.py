@@ -205,6 +205,19 @@ def share(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def share_figure(key: str, label, numerator: int, denominator: int, **more) -> Figure:
+    """A share with its numerator and denominator ("3 of 12"); None when nothing to divide."""
+    return Figure(
+        key,
+        label,
+        share(numerator, denominator),
+        Kind.SHARE,
+        numerator=numerator,
+        denominator=denominator,
+        **more,
+    )
+
+
 #: The index of the whole period among the spans (the buckets are 0..n-1).
 WHOLE = -1
 

@@ -21,12 +21,12 @@ from app.metrics.measures import (
     Breakdown,
     DrillRow,
     Figure,
-    Kind,
     Result,
     Scope,
     periods_table,
     register,
     share,
+    share_figure,
     spans,
 )
 from app.screening.labels import NEED_LABELS
@@ -140,38 +140,10 @@ def social_needs(scope: Scope) -> Result:
     referred_n, closed_n = int(totals[0]), int(totals[1])
     waiting = max(positive_n - referred_n, 0)
     figures = [
-        Figure(
-            "screened",
-            _l("Screened"),
-            share(screened_n, eligible),
-            Kind.SHARE,
-            numerator=screened_n,
-            denominator=eligible,
-        ),
-        Figure(
-            "positive",
-            _l("Had a need"),
-            share(positive_n, screened_n),
-            Kind.SHARE,
-            numerator=positive_n,
-            denominator=screened_n,
-        ),
-        Figure(
-            "referred",
-            _l("Referred"),
-            share(referred_n, positive_n),
-            Kind.SHARE,
-            numerator=referred_n,
-            denominator=positive_n,
-        ),
-        Figure(
-            "closed_loop",
-            _l("Loop closed"),
-            share(closed_n, referred_n),
-            Kind.SHARE,
-            numerator=closed_n,
-            denominator=referred_n,
-        ),
+        share_figure("screened", _l("Screened"), screened_n, eligible),
+        share_figure("positive", _l("Had a need"), positive_n, screened_n),
+        share_figure("referred", _l("Referred"), referred_n, positive_n),
+        share_figure("closed_loop", _l("Loop closed"), closed_n, referred_n),
         Figure("not_referred", _l("Need found, no referral sent yet"), waiting, drill=True),
     ]
     trend = []
