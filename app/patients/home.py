@@ -334,6 +334,12 @@ def more(patient):
         _l("People who help me") if self_view else _l("People who help"),
         "users",
     )
+    add(
+        Permission.VIEW_SCREENING,
+        "screening.answers",
+        _l("A few questions about your needs"),
+        "clipboard-check",
+    )
     add(Permission.VIEW_TEXTS, "reminders.texts", _l("Texts we sent"), "message-square-text")
     add(Permission.VIEW_AUDIT_LOG, "patients.access_log", _l("Who has seen my record"), "eye")
     add(

@@ -234,9 +234,12 @@ def test_more_lists_only_what_the_viewer_may_open(home, new_browser):
     html = patient.get(f"/patients/{home.patient.id}/more").get_data(as_text=True)
     for words in ("Who has seen my record", "People who help me", "My details", "Sign out"):
         assert words in html
-    ana = signed_in(new_browser, home.helper("Ana Carter", ["plan"]))
+    # His answers to the social needs questions are his and his team's (safety included).
+    assert f'href="/patients/{home.patient.id}/screening/answers"' in html
+    ana = signed_in(new_browser, home.helper("Ana Carter", ["plan", "goals"]))
     html = ana.get(f"/patients/{home.patient.id}/more").get_data(as_text=True)
     assert "Who has seen my record" not in html
+    assert "/screening/answers" not in html
     assert f"/patients/{home.patient.id}/reminders" not in html  # his text settings are his
 
 
