@@ -291,6 +291,9 @@ class Config:
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
     # Shown on error pages and in SMS HELP replies.
     CCO_NAME = os.environ.get("CCO_NAME", "Willamette Valley Care Partners")
+    #: `flask demo seed` adds twelve weeks of the CCO's past (app/demo/history.py), so the
+    #: measures have trends; the tests leave it out (2.5 s a seed) unless a test asks for it.
+    DEMO_HISTORY = env_bool("DEMO_HISTORY", True)
     CCO_CONTACT_PHONE = os.environ.get("CCO_CONTACT_PHONE", "+15035550100")
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
     #: "Directions" on an appointment: a map search; {query} is the address, URL-encoded.
@@ -383,6 +386,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     APP_ENV = "testing"
     TESTING = True
+    DEMO_HISTORY = False  # tests/demo/test_history.py turns it on
     SECRET_KEY = "test-only-secret-key-not-for-anything-else"  # noqa: S105
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST_KIB = 1024

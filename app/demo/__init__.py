@@ -64,7 +64,8 @@ def seed() -> bool:
     translations.seed(people)  # María's and Lan's plans in their language; Leo's for Rosa
     screening.seed(people)  # María worries about the rent: a referral for Lupe (CHW)
     reminders.plan_next_day(people)
-    history.seed(people, password_hash)  # twelve weeks of the CCO's past (issue 18), last
+    if current_app.config["DEMO_HISTORY"]:
+        history.seed(people, password_hash)  # twelve weeks of the CCO's past (issue 18), last
     db.session.flush()
     return not already
 

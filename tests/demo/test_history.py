@@ -23,6 +23,16 @@ from app.texting.models import OutboundSms
 
 
 @pytest.fixture
+def seeded(app):
+    """The demo with its history (the tests' config leaves it out: DEMO_HISTORY)."""
+    from app.demo import seed
+
+    app.config["DEMO_HISTORY"] = True
+    seed()
+    db.session.commit()
+
+
+@pytest.fixture
 def request_ctx(app):
     """The measures' labels are translated: a request's locale (English)."""
     with app.test_request_context():
