@@ -126,6 +126,18 @@ EVERYTHING_ORDER = (
 )
 
 
+#: A plan item's status as the FHIR request resources (ServiceRequest, CommunicationRequest)
+#: say it.
+REQUEST_STATUS = {
+    "planned": "draft",
+    "active": "active",
+    "on_hold": "on-hold",
+    "completed": "completed",
+    "cancelled": "revoked",
+    "stopped": "revoked",
+}
+
+
 @dataclass(frozen=True)
 class Reader:
     """What one reader may see of one patient's record: the policy's answer."""
@@ -552,14 +564,7 @@ class Record:
             }
 
     def _build_ServiceRequest(self) -> Iterable[dict]:
-        status = {
-            "planned": "draft",
-            "active": "active",
-            "on_hold": "on-hold",
-            "completed": "completed",
-            "cancelled": "revoked",
-            "stopped": "revoked",
-        }
+        status = REQUEST_STATUS
         systems = {"loinc": "http://loinc.org", "cpt": "http://www.ama-assn.org/go/cpt"}
         for item in self._items_of("referral", "test"):
             code = {"text": item.title}
@@ -637,14 +642,7 @@ class Record:
             yield resource
 
     def _build_CommunicationRequest(self) -> Iterable[dict]:
-        status = {
-            "planned": "draft",
-            "active": "active",
-            "on_hold": "on-hold",
-            "completed": "completed",
-            "cancelled": "revoked",
-            "stopped": "revoked",
-        }
+        status = REQUEST_STATUS
         for item in self._items_of("education"):
             payload = [{"contentString": item.title}]
             if item.details:

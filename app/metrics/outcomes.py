@@ -39,6 +39,7 @@ from app.metrics.measures import (
     periods_table,
     register,
     share,
+    share_figure,
     spans,
 )
 from app.reminders.recipients import CAPPED_PURPOSES
@@ -162,13 +163,8 @@ def goals(scope: Scope) -> Result:
     ).one()
     return Result(
         figures=[
-            Figure(
-                "own_words",
-                _l("Patients with a goal in their own words"),
-                share(own, with_plan),
-                Kind.SHARE,
-                own,
-                with_plan,
+            share_figure(
+                "own_words", _l("Patients with a goal in their own words"), own, with_plan
             ),
             Figure("achieved", _l("Goals reached in the period"), achieved),
             Figure("set", _l("Goals the patient side set in the period"), set_in_period),
@@ -242,13 +238,8 @@ def decisions(scope: Scope) -> Result:
     decided, opened, withdrawn = by_period.get(WHOLE, (0, 0, 0))
     return Result(
         figures=[
-            Figure(
-                "decided_share",
-                _l("Decided, of those open in the period"),
-                share(decided, opened),
-                Kind.SHARE,
-                decided,
-                opened,
+            share_figure(
+                "decided_share", _l("Decided, of those open in the period"), decided, opened
             ),
             Figure("decided", _l("Decisions made"), decided),
             Figure("open", _l("Decisions open in the period"), opened),
@@ -354,27 +345,15 @@ def reminders(scope: Scope) -> Result:
     ).one()
     return Result(
         figures=[
-            Figure(
-                "delivered_share",
-                _l("Delivered, of reminders sent"),
-                share(delivered, sent),
-                Kind.SHARE,
-                delivered,
-                sent,
-            ),
+            share_figure("delivered_share", _l("Delivered, of reminders sent"), delivered, sent),
             Figure("sent", _l("Reminders sent"), sent),
             Figure("delivered", _l("Delivered"), delivered),
             Figure("failed", _l("Not delivered"), failed),
             Figure("skipped", _l("Not sent (limits or settings)"), skipped),
             Figure("confirmed", _l("Appointments confirmed after a reminder"), confirmed),
             Figure("confirmed_by_text", _l("Confirmed by texting C"), by_text),
-            Figure(
-                "opt_out",
-                _l("Patients texted who asked for no more texts"),
-                share(opted_out, patients),
-                Kind.SHARE,
-                opted_out,
-                patients,
+            share_figure(
+                "opt_out", _l("Patients texted who asked for no more texts"), opted_out, patients
             ),
         ],
         trend=_trend(scope, {int(r[0]): share(int(r[2]), int(r[1])) for r in rows}),
